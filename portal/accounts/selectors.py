@@ -1,0 +1,67 @@
+"""Who a user is in the portal: their roles and the organisations they act for.
+
+Both answers are cached on the user object for the length of a request, because every permission
+check asks them.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+
+from portal.accounts.models import User
+from portal.accounts.roles import PARTICIPANT_ROLES, STAFF_ROLES, Role
+from portal.participants.models import Membership
+
+AnyUser = User | AnonymousUser
+
+
+def user_roles(user: Any) -> frozenset[Role]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    names = set(user.groups.values_list("name", flat=True))
+    roles = {Role(name) for name in names if name in STAFF_ROLES}
+    memberships = list(Membership.objects.filter(user=user).values_list("organisation_id", "is_director"))
+    if memberships:
+        roles.add(Role.PARTICIPANT_MEMBER)
+    if any(is_director for _, is_director in memberships):
+        roles.add(Role.PARTICIPANT_DIRECTOR)
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    result = frozenset(roles)
+    user._portal_roles = result
+    user._portal_organisation_ids = frozenset(org_id for org_id, _ in memberships)
+    user._portal_director_of = frozenset(org_id for org_id, is_director in memberships if is_director)
+    return result
+
+
+def user_organisation_ids(user: Any) -> frozenset[int]:
+    """The organisations a participant user acts for (empty for staff)."""
+    user_roles(user)
+    return getattr(user, "_portal_organisation_ids", frozenset())  # type: ignore[no-any-return]
+
+
+def user_is_director_of(user: Any, organisation_id: int) -> bool:
+    user_roles(user)
+    return organisation_id in getattr(user, "_portal_director_of", frozenset())
+
+
+def user_is_staff_reviewer(user: Any) -> bool:
+    """Staff of a Code Body, the Programme, the DIP Manager, PAB or Service Activation."""
+    return bool(user_roles(user) - PARTICIPANT_ROLES)
+
+
+def users_with_roles(roles: frozenset[Role] | set[Role]) -> QuerySet[User]:
+    """Active staff users holding any of `roles` (participant roles are answered per organisation)."""
+    names = [role.value for role in roles if role in STAFF_ROLES]
+    return User.objects.filter(is_active=True, groups__name__in=names).distinct()
+
+
+def organisation_users(organisation_id: int, *, directors_only: bool = False) -> QuerySet[User]:
+    qs = User.objects.filter(is_active=True, memberships__organisation_id=organisation_id)
+    if directors_only:
+        qs = qs.filter(memberships__is_director=True)
+    return qs.distinct()

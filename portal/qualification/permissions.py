@@ -1,0 +1,79 @@
+"""Who may see and do what. Views ask these for the user interface; services ask them again."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from portal.accounts.roles import PARTICIPANT_ROLES, Role
+from portal.accounts.selectors import user_is_director_of, user_organisation_ids, user_roles
+from portal.participants.models import ApprovalBody
+from portal.qualification.models import Application, Task
+from portal.qualification.workflow import Party, Transition
+
+# Staff who follow every application through the process.
+SEES_ALL = frozenset(
+    {
+        Role.ELEXON_ANALYST,
+        Role.QSP,
+        Role.TESTING_ASSURANCE,
+        Role.PROGRAMME_ASSURANCE,
+        Role.DIP_MANAGER,
+        Role.SERVICE_ACTIVATION,
+        Role.ADMINISTRATOR,
+    }
+)
+# Staff of one code's approval body see only the roles that need that body's approval.
+SEES_BODY: dict[Role, ApprovalBody] = {
+    Role.REC_CODE_MANAGER: ApprovalBody.REC_CODE_MANAGER,
+    Role.PAB_SECRETARY: ApprovalBody.BSC_PAB,
+    Role.PAB_CHAIR: ApprovalBody.BSC_PAB,
+    Role.PAB_MEMBER: ApprovalBody.BSC_PAB,
+}
+CLOSES_AS_NON_COMPLETION = frozenset({Role.ELEXON_ANALYST, Role.REC_CODE_MANAGER, Role.ADMINISTRATOR})
+
+
+def application_scope_for(user: Any) -> QuerySet[Application]:
+    """Every application the user may see. Anything outside it answers 404."""
+    roles = user_roles(user)
+    qs = Application.objects.all()
+    if roles & SEES_ALL:
+        return qs
+    condition = Q(pk__in=[])
+    bodies = {SEES_BODY[role] for role in roles if role in SEES_BODY}
+    if bodies:
+        condition |= Q(market_role__role_group__approval_requirements__body__in=bodies)
+    if roles & PARTICIPANT_ROLES:
+        condition |= Q(organisation_id__in=user_organisation_ids(user))
+    return qs.filter(condition).distinct() if bodies else qs.filter(condition)
+
+
+def user_holds_party(user: Any, task: Task, party: Party | str) -> bool:
+    """Does the user hold one of the roles the task definition gives to `party`, for this application?"""
+    roles = user_roles(user)
+    for name in task.definition.roles_for(party):
+        role = Role(name)
+        if role not in roles:
+            continue
+        if role == Role.PARTICIPANT_MEMBER and task.application.organisation_id in user_organisation_ids(user):
+            return True
+        if role == Role.PARTICIPANT_DIRECTOR and user_is_director_of(user, task.application.organisation_id):
+            return True
+        if role not in PARTICIPANT_ROLES:
+            return True
+    return False
+
+
+def can_take(user: Any, task: Task, transition: Transition) -> bool:
+    return user_holds_party(user, task, transition.party)
+
+
+def can_create_application(user: Any, organisation_id: int) -> bool:
+    return organisation_id in user_organisation_ids(user)
+
+
+def can_withdraw(user: Any, application: Application) -> bool:
+    return application.organisation_id in user_organisation_ids(user)
+
+
+def can_mark_non_completion(user: Any) -> bool:
+    return bool(user_roles(user) & CLOSES_AS_NON_COMPLETION)

@@ -1,0 +1,532 @@
+"""Every write to an application goes through here.
+
+Each transition follows the same steps inside one transaction: lock the application row, check the
+application is open, check the task's state allows the action, check the actor may take it, change
+the task, record an entry in the task's thread, make tasks whose dependencies are now met available,
+derive the application's status, write one audit event, and create the notifications (whose e-mail
+jobs commit with the change). A refusal raises before anything is written, or rolls back.
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.accounts.roles import PARTICIPANT_ROLES, Role
+from portal.accounts.selectors import organisation_users, users_with_roles
+from portal.audit.services import audit_record
+from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.notifications.services import notify
+from portal.participants.models import ApprovalRequirement, MarketRole, Mpid, Organisation
+from portal.qualification.models import Application, Attachment, Route, Task, TaskDefinition, TaskEntry
+from portal.qualification.permissions import (
+    SEES_ALL,
+    SEES_BODY,
+    application_scope_for,
+    can_create_application,
+    can_mark_non_completion,
+    can_take,
+    can_withdraw,
+)
+from portal.qualification.workflow import (
+    CLOSED_STATUSES,
+    WITHDRAWABLE_STATUSES,
+    Action,
+    ApplicationStatus,
+    Decision,
+    Party,
+    Stage,
+    TaskKind,
+    TaskSnapshot,
+    TaskState,
+    dependencies_met,
+    derive_status,
+    holder,
+    transition_for,
+)
+
+MAX_COMMENT_LENGTH = 5000
+MAX_ATTACHMENTS = 10
+
+
+# --- creating an application -------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_create(
+    *, actor: Any, organisation_id: int, mpid_code: str, market_role_code: str, route_code: str
+) -> Application:
+    """Register a new application for organisation × MPID × market role on a route.
+
+    Refused, with nothing stored, when the actor is not a member of the organisation, the MPID is
+    not the organisation's, the route does not take the role, or an open application already exists
+    for the MPID and role (also a database constraint, for two requests at once)."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None or not can_create_application(actor, organisation.pk):
+        raise NotFound("No organisation was found that you can register applications for.")
+    code = (mpid_code or "").strip().upper()
+    mpid = Mpid.objects.filter(code=code).first()
+    if mpid is None or mpid.organisation_id != organisation.pk:
+        raise InvalidInput(
+            f"{organisation.name} holds no MPID {code or '(blank)'}.", details={"field": "mpid"}
+        )
+    market_role = MarketRole.objects.select_related("role_group").filter(code=market_role_code, is_active=True).first()
+    if market_role is None:
+        raise InvalidInput("Choose a market role from the list.", details={"field": "market_role"})
+    route = Route.objects.filter(code=route_code, is_active=True).first()
+    if route is None:
+        raise InvalidInput("Choose a qualification route from the list.", details={"field": "route"})
+    if not route.role_groups.filter(pk=market_role.role_group_id).exists():
+        raise InvalidInput(
+            f"The {route.name} route does not take the {market_role.role_group.name} role group.",
+            details={"field": "route"},
+        )
+    if route.new_entrants_only and not organisation.is_new_entrant:
+        raise InvalidInput(
+            f"The {route.name} route is only for new entrants, and {organisation.name} is not one.",
+            details={"field": "route"},
+        )
+    if Application.objects.filter(mpid=mpid, market_role=market_role).exclude(
+        status__in=[s.value for s in CLOSED_STATUSES]
+    ).exists():
+        raise Conflict(f"There is already an open application for {mpid.code} as {market_role.name}.")
+
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                organisation=organisation, mpid=mpid, market_role=market_role, route=route, created_by=actor
+            )
+    except IntegrityError as exc:  # another request created the same application a moment earlier
+        raise Conflict(f"There is already an open application for {mpid.code} as {market_role.name}.") from exc
+
+    bodies = set(ApprovalRequirement.objects.filter(role_group=market_role.role_group).values_list("body", flat=True))
+    definitions = [
+        d
+        for d in TaskDefinition.objects.filter(route=route).order_by("order")
+        if d.kind != TaskKind.APPROVAL or d.approval_body in bodies
+    ]
+    if not bodies:
+        raise InvalidInput(
+            f"No approval body is set for the {market_role.role_group.name} role group; "
+            "an administrator must complete the approval-routing matrix first."
+        )
+    tasks = Task.objects.bulk_create(
+        Task(application=application, definition=d, code=d.code, order=d.order) for d in definitions
+    )
+    for task in tasks:
+        task.application = application
+    newly_available = _refresh(application, tasks)
+    audit_record(
+        actor=actor,
+        action="application.create",
+        target=application,
+        summary=f"Registered {application.reference}: {mpid.code} as {market_role.name} on the {route.name} route",
+        after={
+            "organisation": organisation.name,
+            "mpid": mpid.code,
+            "market_role": market_role.code,
+            "route": route.code,
+            "status": application.status,
+            "tasks": [t.code for t in tasks],
+        },
+        organisation_id=organisation.pk,
+        application_id=application.pk,
+    )
+    notify(
+        recipients=_staff_for(application, {Role.ELEXON_ANALYST}),
+        subject=f"New application {application.reference}: {organisation.name} {mpid.code} {market_role.code}",
+        body=f"{organisation.name} registered an application for {mpid.code} as {market_role.name} "
+        f"on the {route.name} route.",
+        link=_link(application),
+        application=application,
+        exclude=actor,
+    )
+    _notify_newly_available(application, newly_available, actor=actor)
+    return application
+
+
+# --- task transitions --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_transition(
+    *,
+    actor: Any,
+    application_id: int,
+    task_code: str,
+    action: str,
+    comment: str = "",
+    files: Sequence[UploadedFile] = (),
+) -> Task:
+    """Take `action` on one task of an application. See the module docstring for the steps."""
+    application = _lock_visible_application(actor, application_id)
+    tasks = list(Task.objects.select_for_update().filter(application=application).select_related("definition"))
+    for t in tasks:
+        t.application = application
+    task = next((t for t in tasks if t.code == task_code), None)
+    if task is None:
+        raise NotFound("That application has no such task.")
+    transition = transition_for(task.definition.kind, action)
+    if transition is None:
+        raise InvalidTransition(f"“{action}” is not an action of the task “{task.definition.title}”.")
+    if application.is_closed:
+        raise InvalidTransition(
+            f"{application.reference} is {application.get_status_display().lower()}: nothing more can be done on it."
+        )
+    if task.state not in transition.sources:
+        raise InvalidTransition(
+            f"“{task.definition.title}” is {TaskState(task.state).label.lower()}, so it cannot be "
+            f"{_past(transition.action)} now.",
+            details={"state": task.state},
+        )
+    if transition.optional_only and not task.definition.is_optional:
+        raise InvalidTransition(f"“{task.definition.title}” is required on this route.")
+    if not can_take(actor, task, transition):
+        raise PermissionDenied(
+            f"You do not hold a role that may {Action(transition.action).label.lower()} "
+            f"“{task.definition.title}”."
+        )
+    comment = (comment or "").strip()
+    if transition.comment_required and not comment:
+        raise InvalidInput(
+            f"Enter the reason or the information for “{Action(transition.action).label}”.",
+            details={"field": "comment"},
+        )
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(
+            f"The comment must be {MAX_COMMENT_LENGTH} characters or fewer.", details={"field": "comment"}
+        )
+    checked_files = _check_files(files)
+
+    before = {"state": task.state, "decision": task.decision, "application_status": application.status}
+    from_state = task.state
+    task.state = transition.target
+    if transition.decision is not None:
+        task.decision = transition.decision
+    if task.state == TaskState.COMPLETED:
+        task.completed_at = timezone.now()
+    task.save(update_fields=["state", "decision", "completed_at", "updated_at"])
+    entry = TaskEntry.objects.create(
+        task=task,
+        actor=actor,
+        action=transition.action,
+        from_state=from_state,
+        to_state=task.state,
+        decision=transition.decision or "",
+        comment=comment,
+    )
+    for upload, digest in checked_files:
+        Attachment.objects.create(
+            entry=entry,
+            file=upload,
+            original_name=_safe_name(upload.name or "file"),
+            content_type=(upload.content_type or "application/octet-stream")[:100],
+            size=upload.size or 0,
+            sha256=digest,
+        )
+
+    if transition.decision == Decision.REJECTED:
+        _close(application, ApplicationStatus.REJECTED, reason=comment)
+        newly_available: list[Task] = []
+        _save_waiting(tasks)
+    else:
+        newly_available = _refresh(application, tasks)
+
+    audit_record(
+        actor=actor,
+        action=f"task.{transition.action}",
+        target=task,
+        summary=f"{_actor_name(actor)} {_past(transition.action)} “{task.definition.title}” "
+        f"on {application.reference}",
+        before=before,
+        after={
+            "state": task.state,
+            "decision": task.decision,
+            "application_status": application.status,
+            "comment": comment,
+            "attachments": [{"name": _safe_name(f.name or "file"), "sha256": d} for f, d in checked_files],
+        },
+        organisation_id=application.organisation_id,
+        application_id=application.pk,
+    )
+    _notify_transition(application, task, transition.action, comment, actor=actor)
+    _notify_newly_available(application, newly_available, actor=actor)
+    return task
+
+
+# --- closing an application ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_withdraw(*, actor: Any, application_id: int, reason: str) -> Application:
+    application = _lock_visible_application(actor, application_id)
+    if not can_withdraw(actor, application):
+        raise PermissionDenied("Only a member of the applying organisation can withdraw its application.")
+    if application.status not in WITHDRAWABLE_STATUSES:
+        raise InvalidTransition(
+            f"{application.reference} is {application.get_status_display().lower()} and can no longer be withdrawn."
+        )
+    reason = _required_reason(reason)
+    return _close_and_record(actor, application, ApplicationStatus.WITHDRAWN, reason, "application.withdraw")
+
+
+@transaction.atomic
+def application_mark_non_completion(*, actor: Any, application_id: int, reason: str) -> Application:
+    application = _lock_visible_application(actor, application_id)
+    if not can_mark_non_completion(actor):
+        raise PermissionDenied("Only a Code Body can record that an application did not complete.")
+    if application.status not in WITHDRAWABLE_STATUSES:
+        raise InvalidTransition(
+            f"{application.reference} is {application.get_status_display().lower()}; "
+            "non-completion can only be recorded before qualification."
+        )
+    reason = _required_reason(reason)
+    return _close_and_record(
+        actor, application, ApplicationStatus.NON_COMPLETION, reason, "application.non_completion"
+    )
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _lock_visible_application(actor: Any, application_id: int) -> Application:
+    """Lock the application row, or answer NotFound when it is missing or not the actor's to see.
+
+    Visibility is checked first, on the scoped query, and the lock taken on the plain row, because
+    PostgreSQL refuses FOR UPDATE on the DISTINCT query some scopes use."""
+    if not application_scope_for(actor).filter(pk=application_id).exists():
+        raise NotFound("No application was found with that reference.")
+    return Application.objects.select_for_update().select_related(
+        "organisation", "mpid", "market_role", "route"
+    ).get(pk=application_id)
+
+
+def _refresh(application: Application, tasks: list[Task]) -> list[Task]:
+    """Make tasks whose dependencies are met available, set who each task waits on, and derive the
+    application's status. Returns the tasks that became available."""
+    states = {t.code: TaskState(t.state) for t in tasks}
+    newly_available = []
+    for task in tasks:
+        if task.state == TaskState.CANNOT_START and dependencies_met(task.definition.depends_on, states):
+            task.state = TaskState.NOT_STARTED
+            newly_available.append(task)
+    _save_waiting(tasks, also_state=newly_available)
+    status = derive_status(
+        TaskSnapshot(
+            code=t.code,
+            stage=Stage(t.definition.stage),
+            state=TaskState(t.state),
+            kind=TaskKind(t.definition.kind),
+            decision=Decision(t.decision) if t.decision else None,
+        )
+        for t in tasks
+    )
+    if status != application.status:
+        application.status = status
+        now = timezone.now()
+        if status == ApplicationStatus.QUALIFIED and application.qualified_at is None:
+            application.qualified_at = now
+        if status == ApplicationStatus.ACTIVE and application.activated_at is None:
+            application.activated_at = now
+    application.save(update_fields=["status", "qualified_at", "activated_at", "updated_at"])
+    return newly_available
+
+
+def _save_waiting(tasks: Iterable[Task], also_state: Iterable[Task] = ()) -> None:
+    state_changed = {t.pk for t in also_state}
+    for task in tasks:
+        waiting_on = (holder(task.definition.kind, task.state) or "") if not task.application.is_closed else ""
+        if waiting_on != task.waiting_on or task.pk in state_changed:
+            task.waiting_on = waiting_on
+            task.save(update_fields=["state", "waiting_on", "updated_at"])
+
+
+def _close(application: Application, status: ApplicationStatus, *, reason: str) -> None:
+    application.status = status
+    application.closed_at = timezone.now()
+    application.closed_reason = reason
+    application.save(update_fields=["status", "closed_at", "closed_reason", "updated_at"])
+
+
+def _close_and_record(
+    actor: Any, application: Application, status: ApplicationStatus, reason: str, action: str
+) -> Application:
+    before = {"status": application.status}
+    _close(application, status, reason=reason)
+    tasks = list(application.tasks.select_related("definition"))
+    for t in tasks:
+        t.application = application
+    _save_waiting(tasks)
+    audit_record(
+        actor=actor,
+        action=action,
+        target=application,
+        summary=f"{application.reference} closed as {status.label.lower()}",
+        before=before,
+        after={"status": application.status, "reason": reason},
+        organisation_id=application.organisation_id,
+        application_id=application.pk,
+    )
+    recipients = list(organisation_users(application.organisation_id)) + list(
+        _staff_for(application, {Role.ELEXON_ANALYST, Role.REC_CODE_MANAGER})
+    )
+    notify(
+        recipients=recipients,
+        subject=f"{application.reference} {status.label.lower()}",
+        body=f"{application.reference} ({application.mpid.code} as {application.market_role.name}) was closed "
+        f"as {status.label.lower()} by {_actor_name(actor)}.\n\nReason: {reason}",
+        link=_link(application),
+        application=application,
+        exclude=actor,
+    )
+    return application
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Enter the reason.", details={"field": "reason"})
+    if len(reason) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(f"The reason must be {MAX_COMMENT_LENGTH} characters or fewer.", details={"field": "reason"})
+    return reason
+
+
+def _check_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Basic evidence checks (size, emptiness, count); issue-level content checks build on this."""
+    if len(files) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer at a time.", details={"field": "files"})
+    checked = []
+    for upload in files:
+        name = _safe_name(upload.name or "file")
+        size = upload.size or 0
+        if size == 0:
+            raise InvalidInput(f"The file {name} is empty.", details={"field": "files"})
+        if size > settings.PORTAL_MAX_UPLOAD_BYTES:
+            limit_mb = settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise InvalidInput(f"The file {name} is larger than {limit_mb} MB.", details={"field": "files"})
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        checked.append((upload, digest.hexdigest()))
+    return checked
+
+
+def _safe_name(name: str) -> str:
+    """The uploaded name as data only: the last path part, printable, at most 200 characters."""
+    base = PurePath(name.replace("\\", "/")).name
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
+    return cleaned[:200] or "file"
+
+
+_PAST = {
+    Action.START: "started",
+    Action.SUBMIT: "submitted",
+    Action.REQUEST_CHANGES: "sent back for changes",
+    Action.ACCEPT: "accepted",
+    Action.MARK_NOT_REQUIRED: "marked not required",
+    Action.SIGN: "signed",
+    Action.APPROVE: "approved",
+    Action.APPROVE_WITH_CONDITIONS: "approved with conditions",
+    Action.DEFER: "deferred",
+    Action.REJECT: "rejected",
+    Action.COMPLETE: "completed",
+}
+
+
+def _past(action: Action | str) -> str:
+    return _PAST[Action(action)]
+
+
+def _actor_name(actor: Any) -> str:
+    return str(getattr(actor, "display_name", None) or getattr(actor, "email", "someone"))
+
+
+def _link(application: Application, task: Task | None = None) -> str:
+    if task is not None:
+        return f"/applications/{application.pk}/tasks/{task.code}/"
+    return f"/applications/{application.pk}/"
+
+
+def _staff_for(application: Application, roles: set[Role]) -> list[Any]:
+    """Active staff holding `roles` who may see this application (a body sees only its own roles)."""
+    bodies = set(
+        ApprovalRequirement.objects.filter(role_group_id=application.market_role.role_group_id).values_list(
+            "body", flat=True
+        )
+    )
+    allowed = {r for r in roles if r in SEES_ALL or (r in SEES_BODY and SEES_BODY[r] in bodies)}
+    return list(users_with_roles(allowed)) if allowed else []
+
+
+def _party_users(application: Application, task: Task, party: Party | str) -> list[Any]:
+    names = {Role(n) for n in task.definition.roles_for(party)}
+    users: list[Any] = []
+    if Role.PARTICIPANT_DIRECTOR in names:
+        users += list(organisation_users(application.organisation_id, directors_only=True))
+    if Role.PARTICIPANT_MEMBER in names:
+        users += list(organisation_users(application.organisation_id))
+    users += _staff_for(application, names - PARTICIPANT_ROLES)
+    return users
+
+
+def _notify_transition(application: Application, task: Task, action: Action | str, comment: str, *, actor: Any) -> None:
+    title = task.definition.title
+    ref = f"{application.reference} ({application.mpid.code} {application.market_role.code})"
+    next_party = holder(task.definition.kind, task.state)
+    if application.status == ApplicationStatus.REJECTED:
+        recipients = list(organisation_users(application.organisation_id)) + _staff_for(
+            application, {Role.ELEXON_ANALYST}
+        )
+    elif next_party is not None:
+        recipients = _party_users(application, task, next_party)
+    else:
+        # Done: tell the participant, whose application it is.
+        recipients = list(organisation_users(application.organisation_id))
+    body = f"{_actor_name(actor)} {_past(action)} “{title}” on {ref}."
+    if task.decision:
+        body += f"\n\nDecision: {Decision(task.decision).label}."
+    if comment:
+        body += f"\n\n{comment}"
+    notify(
+        recipients=recipients,
+        subject=f"{title} {_past(action)}: {application.reference}",
+        body=body,
+        link=_link(application, task),
+        application=application,
+        exclude=actor,
+    )
+    if application.status == ApplicationStatus.QUALIFIED and action in (
+        Action.APPROVE,
+        Action.APPROVE_WITH_CONDITIONS,
+    ):
+        notify(
+            recipients=list(organisation_users(application.organisation_id))
+            + _staff_for(application, {Role.SERVICE_ACTIVATION, Role.ELEXON_ANALYST}),
+            subject=f"{application.reference} is MHHS Qualified",
+            body=f"{application.organisation.name} is MHHS Qualified as {application.market_role.name} "
+            f"for {application.mpid.code}: every required body has approved. Service Activation can begin.",
+            link=_link(application),
+            application=application,
+        )
+
+
+def _notify_newly_available(application: Application, tasks: Iterable[Task], *, actor: Any) -> None:
+    for task in tasks:
+        party = holder(task.definition.kind, task.state)
+        if party is None:
+            continue
+        notify(
+            recipients=_party_users(application, task, party),
+            subject=f"Ready for you: {task.definition.title} on {application.reference}",
+            body=f"“{task.definition.title}” on {application.reference} ({application.organisation.name}, "
+            f"{application.mpid.code} as {application.market_role.name}) can now start.",
+            link=_link(application, task),
+            application=application,
+            exclude=actor,
+        )
