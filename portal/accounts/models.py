@@ -18,7 +18,7 @@ class User(AbstractUser):
     full_name = models.CharField(max_length=200, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
 
-    objects = PortalUserManager()
+    objects = PortalUserManager()  # type: ignore[misc]  # stubs declare the manager a ClassVar
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]

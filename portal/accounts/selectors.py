@@ -21,7 +21,7 @@ def user_roles(user: Any) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     names = set(user.groups.values_list("name", flat=True))
     roles = {Role(name) for name in names if name in STAFF_ROLES}
     memberships = list(Membership.objects.filter(user=user).values_list("organisation_id", "is_director"))
@@ -41,7 +41,7 @@ def user_roles(user: Any) -> frozenset[Role]:
 def user_organisation_ids(user: Any) -> frozenset[int]:
     """The organisations a participant user acts for (empty for staff)."""
     user_roles(user)
-    return getattr(user, "_portal_organisation_ids", frozenset())  # type: ignore[no-any-return]
+    return getattr(user, "_portal_organisation_ids", frozenset())
 
 
 def user_is_director_of(user: Any, organisation_id: int) -> bool:

@@ -12,7 +12,11 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     application = models.ForeignKey(
-        "qualification.Application", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        "qualification.Application",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     subject = models.CharField(max_length=200)
     body = models.TextField()

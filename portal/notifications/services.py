@@ -59,9 +59,7 @@ def notification_send_email(*, notification_id: int) -> None:
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> None:
-    Notification.objects.filter(pk=notification_id, recipient=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    Notification.objects.filter(pk=notification_id, recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 def notification_mark_all_read(*, user: Any) -> int:

@@ -58,9 +58,7 @@ class ApprovalRequirement(models.Model):
         ordering = ["role_group__order", "body"]
         constraints = [
             models.UniqueConstraint(fields=["role_group", "body"], name="approval_requirement_unique"),
-            models.CheckConstraint(
-                condition=Q(body__in=ApprovalBody.values), name="approval_requirement_body_valid"
-            ),
+            models.CheckConstraint(condition=Q(body__in=ApprovalBody.values), name="approval_requirement_body_valid"),
         ]
 
     def __str__(self) -> str:

@@ -80,7 +80,10 @@ class Application(TimeStampedModel):
     market_role = models.ForeignKey(MarketRole, on_delete=models.PROTECT, related_name="applications")
     route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="applications")
     status = models.CharField(
-        max_length=30, choices=ApplicationStatus.choices, default=ApplicationStatus.IN_PREPARATION, db_index=True
+        max_length=30,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.IN_PREPARATION,
+        db_index=True,
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     qualified_at = models.DateTimeField(null=True, blank=True)
@@ -137,7 +140,9 @@ class Task(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "code"], name="task_unique_code_per_application"),
             models.CheckConstraint(condition=Q(state__in=TaskState.values), name="task_state_valid"),
-            models.CheckConstraint(condition=Q(decision="") | Q(decision__in=Decision.values), name="task_decision_valid"),
+            models.CheckConstraint(
+                condition=Q(decision="") | Q(decision__in=Decision.values), name="task_decision_valid"
+            ),
         ]
         indexes = [models.Index(fields=["waiting_on", "definition"], name="task_waiting_idx")]
 

@@ -211,8 +211,13 @@ ROUTES: tuple[RouteSpec, ...] = (
         "(QA&P Annex 2).",
         ("supplier", "mem", "data_service"),
         False,
-        _preparation(pqs=_pqs(False, "Preferred wave, PIT and QT approach and timescales, target migration "
-                                      "date and the placing-reliance proposal. Required on this route."))
+        _preparation(
+            pqs=_pqs(
+                False,
+                "Preferred wave, PIT and QT approach and timescales, target migration "
+                "date and the placing-reliance proposal. Required on this route.",
+            )
+        )
         + _testing(title="Qualification Testing", assurers=(Role.TESTING_ASSURANCE,), description=QT_DESCRIPTION)
         + _final_and_approval(),
     ),
@@ -253,8 +258,13 @@ ROUTES: tuple[RouteSpec, ...] = (
         "Initial QAD, QT, Final QAD and approval (QA&P Annex 3).",
         ("ldso",),
         True,
-        _preparation(pqs=_pqs(True, "Only for a new-entrant LDSO that places reliance on testing done by a "
-                                     "third party. Mark it not required if you do not place reliance."))
+        _preparation(
+            pqs=_pqs(
+                True,
+                "Only for a new-entrant LDSO that places reliance on testing done by a "
+                "third party. Mark it not required if you do not place reliance.",
+            )
+        )
         + _testing(title="Qualification Testing", assurers=(Role.TESTING_ASSURANCE,), description=QT_DESCRIPTION)
         + _final_and_approval(),
     ),

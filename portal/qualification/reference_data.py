@@ -37,7 +37,12 @@ def reference_data_load(apps: Any = global_apps, *, reset: bool = False) -> dict
     for order, (code, name) in enumerate(ROLE_GROUPS):
         role_groups[code] = put(RoleGroup, {"code": code}, {"name": name, "order": order}, "role_groups")
     for order, (code, name, group) in enumerate(MARKET_ROLES):
-        put(MarketRole, {"code": code}, {"name": name, "role_group": role_groups[group], "order": order}, "market_roles")
+        put(
+            MarketRole,
+            {"code": code},
+            {"name": name, "role_group": role_groups[group], "order": order},
+            "market_roles",
+        )
     if reset or not ApprovalRequirement.objects.exists():
         # The matrix is loaded as a whole or not at all: adding back a row an administrator removed
         # on purpose would silently change who must approve.

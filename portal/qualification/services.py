@@ -72,9 +72,7 @@ def application_create(
     code = (mpid_code or "").strip().upper()
     mpid = Mpid.objects.filter(code=code).first()
     if mpid is None or mpid.organisation_id != organisation.pk:
-        raise InvalidInput(
-            f"{organisation.name} holds no MPID {code or '(blank)'}.", details={"field": "mpid"}
-        )
+        raise InvalidInput(f"{organisation.name} holds no MPID {code or '(blank)'}.", details={"field": "mpid"})
     market_role = MarketRole.objects.select_related("role_group").filter(code=market_role_code, is_active=True).first()
     if market_role is None:
         raise InvalidInput("Choose a market role from the list.", details={"field": "market_role"})
@@ -91,9 +89,11 @@ def application_create(
             f"The {route.name} route is only for new entrants, and {organisation.name} is not one.",
             details={"field": "route"},
         )
-    if Application.objects.filter(mpid=mpid, market_role=market_role).exclude(
-        status__in=[s.value for s in CLOSED_STATUSES]
-    ).exists():
+    if (
+        Application.objects.filter(mpid=mpid, market_role=market_role)
+        .exclude(status__in=[s.value for s in CLOSED_STATUSES])
+        .exists()
+    ):
         raise Conflict(f"There is already an open application for {mpid.code} as {market_role.name}.")
 
     try:
@@ -188,8 +188,7 @@ def task_transition(
         raise InvalidTransition(f"“{task.definition.title}” is required on this route.")
     if not can_take(actor, task, transition):
         raise PermissionDenied(
-            f"You do not hold a role that may {Action(transition.action).label.lower()} "
-            f"“{task.definition.title}”."
+            f"You do not hold a role that may {Action(transition.action).label.lower()} “{task.definition.title}”."
         )
     comment = (comment or "").strip()
     if transition.comment_required and not comment:
@@ -241,8 +240,7 @@ def task_transition(
         actor=actor,
         action=f"task.{transition.action}",
         target=task,
-        summary=f"{_actor_name(actor)} {_past(transition.action)} “{task.definition.title}” "
-        f"on {application.reference}",
+        summary=f"{_actor_name(actor)} {_past(transition.action)} “{task.definition.title}” on {application.reference}",
         before=before,
         after={
             "state": task.state,
@@ -286,9 +284,7 @@ def application_mark_non_completion(*, actor: Any, application_id: int, reason: 
             "non-completion can only be recorded before qualification."
         )
     reason = _required_reason(reason)
-    return _close_and_record(
-        actor, application, ApplicationStatus.NON_COMPLETION, reason, "application.non_completion"
-    )
+    return _close_and_record(actor, application, ApplicationStatus.NON_COMPLETION, reason, "application.non_completion")
 
 
 # --- internals ---------------------------------------------------------------------------------
@@ -301,9 +297,11 @@ def _lock_visible_application(actor: Any, application_id: int) -> Application:
     PostgreSQL refuses FOR UPDATE on the DISTINCT query some scopes use."""
     if not application_scope_for(actor).filter(pk=application_id).exists():
         raise NotFound("No application was found with that reference.")
-    return Application.objects.select_for_update().select_related(
-        "organisation", "mpid", "market_role", "route"
-    ).get(pk=application_id)
+    return (
+        Application.objects.select_for_update()
+        .select_related("organisation", "mpid", "market_role", "route")
+        .get(pk=application_id)
+    )
 
 
 def _refresh(application: Application, tasks: list[Task]) -> list[Task]:

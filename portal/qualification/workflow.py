@@ -178,7 +178,12 @@ TRANSITIONS: Mapping[tuple[TaskKind, Action], Transition] = {
         decision=Decision.DEFERRED,
     ),
     (TaskKind.APPROVAL, Action.REJECT): _t(
-        Action.REJECT, _AWAITING_DECISION, S.COMPLETED, Party.ASSURER, comment_required=True, decision=Decision.REJECTED
+        Action.REJECT,
+        _AWAITING_DECISION,
+        S.COMPLETED,
+        Party.ASSURER,
+        comment_required=True,
+        decision=Decision.REJECTED,
     ),
     # After a deferral the participant provides the information asked for and the body decides again.
     (TaskKind.APPROVAL, Action.SUBMIT): _t(
@@ -197,7 +202,11 @@ _HOLDER: Mapping[TaskKind, Mapping[TaskState, Party]] = {
         S.SUBMITTED: Party.ASSURER,
     },
     TaskKind.SIGNOFF: {S.NOT_STARTED: Party.ACTOR},
-    TaskKind.APPROVAL: {S.NOT_STARTED: Party.ASSURER, S.SUBMITTED: Party.ASSURER, S.CHANGES_REQUESTED: Party.ACTOR},
+    TaskKind.APPROVAL: {
+        S.NOT_STARTED: Party.ASSURER,
+        S.SUBMITTED: Party.ASSURER,
+        S.CHANGES_REQUESTED: Party.ACTOR,
+    },
     TaskKind.ACTIVATION: {S.NOT_STARTED: Party.ASSURER, S.IN_PROGRESS: Party.ASSURER},
 }
 

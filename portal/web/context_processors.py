@@ -10,4 +10,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"portal_roles": frozenset(), "unread_count": 0}
-    return {"portal_roles": {r.value for r in user_roles(user)}, "unread_count": notification_unread_count(user=user)}
+    return {
+        "portal_roles": {r.value for r in user_roles(user)},
+        "unread_count": notification_unread_count(user=user),
+    }

@@ -1,0 +1,73 @@
+# The two commands a newcomer needs are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# The pytest suite runs on the embedded SQLite database first; then, when DATABASE_URL points at
+# PostgreSQL, once more there.
+PYTEST_ARGS ?= -n 2
+
+.PHONY: help run test lint typecheck check-migrations pytest pytest-sqlite pytest-postgres bootstrap static \
+        migrate demo-data clean bench
+
+help:
+	@echo "make run    install everything, migrate, load demo data and serve the portal on http://127.0.0.1:8000"
+	@echo "make test   lint, type checks, migration check and the test suite (SQLite, then PostgreSQL if DATABASE_URL is set)"
+	@echo "make lint   ruff and import-linter only"
+
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/lock.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+portal/static/vendor/.built: node_modules/.installed $(wildcard portal/static_src/*)
+	npm run --silent build
+	touch $@
+
+bootstrap: $(VENV)/.installed
+static: bootstrap portal/static/vendor/.built
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+migrate: bootstrap
+	$(PY) manage.py migrate --noinput
+
+demo-data: migrate
+	$(PY) manage.py load_demo_data
+
+run: static demo-data
+	@bash scripts/run.sh
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+typecheck: bootstrap
+	$(BIN)/mypy .
+
+check-migrations: bootstrap
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+
+pytest-sqlite: bootstrap portal/static/vendor/.built
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+pytest-postgres: bootstrap portal/static/vendor/.built
+	@if [[ "$$DATABASE_URL" == postgres* ]]; then \
+		echo "Running the suite again on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
+		$(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+		echo "DATABASE_URL does not point at PostgreSQL: the PostgreSQL run is skipped."; \
+	fi
+
+test: lint typecheck check-migrations pytest-sqlite pytest-postgres
+
+clean:
+	rm -rf $(VENV) node_modules portal/static/vendor staticfiles

@@ -1,0 +1,116 @@
+"""Fixtures shared by every app's tests: organisations, participant and staff users, and
+applications placed at any stage of their process through the real services."""
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import pytest
+
+from portal.accounts.models import User
+from portal.accounts.roles import PARTICIPANT_ROLES, Role
+from portal.factories import MpidFactory, OrganisationFactory, make_member, make_staff
+from portal.participants.models import Organisation
+from portal.qualification.journey import advance_application
+from portal.qualification.models import Application, Task
+from portal.qualification.reference_data import reference_data_load
+from portal.qualification.services import application_create
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """The reference data comes from a data migration; tests that flush the database (transactional
+    ones) get it loaded again."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        reference_data_load()
+
+
+@pytest.fixture
+def org() -> Organisation:
+    organisation = cast(Organisation, OrganisationFactory(name="Northern Lights Energy Ltd"))
+    MpidFactory(organisation=organisation, code="NLEN")
+    return organisation
+
+
+@pytest.fixture
+def other_org() -> Organisation:
+    organisation = cast(Organisation, OrganisationFactory(name="Rival Power plc"))
+    MpidFactory(organisation=organisation, code="RIVP")
+    return organisation
+
+
+@pytest.fixture
+def member(org: Organisation) -> User:
+    return make_member(org, email="member@northern.test", full_name="Priya Member")
+
+
+@pytest.fixture
+def director(org: Organisation) -> User:
+    return make_member(org, director=True, email="director@northern.test", full_name="Dana Director")
+
+
+@pytest.fixture
+def other_member(other_org: Organisation) -> User:
+    return make_member(other_org, email="member@rival.test", full_name="Owen Other")
+
+
+@pytest.fixture
+def staff() -> Callable[[Role], User]:
+    """`staff(Role.DIP_MANAGER)` gives the same DIP Manager user every time within a test."""
+    made: dict[Role, User] = {}
+
+    def get(role: Role) -> User:
+        if role not in made:
+            made[role] = make_staff(role, email=f"{role.value}@bodies.test", full_name=role.label)
+        return made[role]
+
+    return get
+
+
+@pytest.fixture
+def actor_for(staff: Callable[[Role], User]) -> Callable[[Task, Role], User]:
+    """For `advance_application`: a user holding `role` for the task's application."""
+    participants: dict[tuple[int, bool], User] = {}
+
+    def pick(task: Task, role: Role) -> User:
+        if role in PARTICIPANT_ROLES:
+            is_director = role == Role.PARTICIPANT_DIRECTOR
+            key = (task.application.organisation_id, is_director)
+            if key not in participants:
+                participants[key] = make_member(task.application.organisation, director=is_director)
+            return participants[key]
+        return staff(role)
+
+    return pick
+
+
+@pytest.fixture
+def make_application(member: User, org: Organisation) -> Callable[..., Application]:
+    def make(
+        *,
+        market_role: str = "SUP",
+        route: str = "non_sit_supplier_agent",
+        organisation: Organisation | None = None,
+        actor: User | None = None,
+        mpid: str | None = None,
+    ) -> Application:
+        organisation = organisation or org
+        code = mpid or organisation.mpids.first().code  # type: ignore[union-attr]
+        return application_create(
+            actor=actor or member,
+            organisation_id=organisation.pk,
+            mpid_code=code,
+            market_role_code=market_role,
+            route_code=route,
+        )
+
+    return make
+
+
+@pytest.fixture
+def advance(actor_for: Callable[[Task, Role], User]) -> Callable[..., Application]:
+    """`advance(app, stop_before="final_qad")` walks the application forward with real transitions."""
+
+    def run(application: Application, **kwargs: Any) -> Application:
+        return advance_application(application, actor_for=actor_for, **kwargs)
+
+    return run
