@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.notifications",
     "portal.qualification",
+    "portal.demo",
     "portal.web",
     "portal.api",
 ]
