@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.notifications",
     "portal.qualification",
+    "portal.documents",
     "portal.demo",
     "portal.web",
     "portal.api",
@@ -195,8 +196,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Evidence attached to task submissions (issue #3 deepens the checks).
+# Evidence files (portal/documents/evidence.py): size limit, and the limits an archive must stay within.
 PORTAL_MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
+PORTAL_ARCHIVE_MAX_ENTRIES = int(os.environ.get("PORTAL_ARCHIVE_MAX_ENTRIES", "1000"))
+PORTAL_ARCHIVE_MAX_UNPACKED_BYTES = int(os.environ.get("PORTAL_ARCHIVE_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
