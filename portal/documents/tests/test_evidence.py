@@ -87,7 +87,7 @@ def _docx() -> bytes:
 
 def _xlsx() -> bytes:
     workbook = openpyxl.Workbook()
-    workbook.active.append(["Requirement", "PIT test", "QT test"])  # type: ignore[union-attr]
+    workbook.active.append(["Requirement", "PIT test", "QT test"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
