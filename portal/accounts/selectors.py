@@ -44,9 +44,14 @@ def user_organisation_ids(user: Any) -> frozenset[int]:
     return getattr(user, "_portal_organisation_ids", frozenset())
 
 
-def user_is_director_of(user: Any, organisation_id: int) -> bool:
+def user_director_organisation_ids(user: Any) -> frozenset[int]:
+    """The organisations the user is recorded as a Company Director of (a subset of their own)."""
     user_roles(user)
-    return organisation_id in getattr(user, "_portal_director_of", frozenset())
+    return getattr(user, "_portal_director_of", frozenset())
+
+
+def user_is_director_of(user: Any, organisation_id: int) -> bool:
+    return organisation_id in user_director_organisation_ids(user)
 
 
 def user_is_staff_reviewer(user: Any) -> bool:
@@ -61,7 +66,11 @@ def users_with_roles(roles: frozenset[Role] | set[Role]) -> QuerySet[User]:
 
 
 def organisation_users(organisation_id: int, *, directors_only: bool = False) -> QuerySet[User]:
-    qs = User.objects.filter(is_active=True, memberships__organisation_id=organisation_id)
+    """Active users of the organisation; with `directors_only`, those recorded as its directors.
+
+    Both conditions are on the same membership row (one `filter` call): a director of another
+    organisation who is a plain member of this one is not this organisation's director."""
+    membership: dict[str, object] = {"memberships__organisation_id": organisation_id}
     if directors_only:
-        qs = qs.filter(memberships__is_director=True)
-    return qs.distinct()
+        membership["memberships__is_director"] = True
+    return User.objects.filter(is_active=True, **membership).distinct()

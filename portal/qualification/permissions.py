@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import user_is_director_of, user_organisation_ids, user_roles
-from portal.participants.models import ApprovalBody
+from portal.participants.models import ApprovalBody, ApprovalRequirement
 from portal.qualification.models import Application, Task
 from portal.qualification.workflow import Party, Transition
 
@@ -41,10 +41,13 @@ def application_scope_for(user: Any) -> QuerySet[Application]:
     condition = Q(pk__in=[])
     bodies = {SEES_BODY[role] for role in roles if role in SEES_BODY}
     if bodies:
-        condition |= Q(market_role__role_group__approval_requirements__body__in=bodies)
+        # A subquery, not a join: a join repeats an application once per matching matrix row, and
+        # the DISTINCT that hides it breaks aggregates and row locks on the scope.
+        needing = ApprovalRequirement.objects.filter(body__in=bodies).values("role_group_id")
+        condition |= Q(market_role__role_group_id__in=needing)
     if roles & PARTICIPANT_ROLES:
         condition |= Q(organisation_id__in=user_organisation_ids(user))
-    return qs.filter(condition).distinct() if bodies else qs.filter(condition)
+    return qs.filter(condition)
 
 
 def user_holds_party(user: Any, task: Task, party: Party | str) -> bool:

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from portal.accounts.roles import PARTICIPANT_ROLES
-from portal.accounts.selectors import user_organisation_ids, user_roles
+from portal.accounts.roles import PARTICIPANT_ROLES, Role
+from portal.accounts.selectors import user_director_organisation_ids, user_organisation_ids, user_roles
 from portal.core.errors import NotFound
 from portal.participants.models import MarketRole, Mpid, Organisation
 from portal.qualification.models import Application, Route, Task, TaskDefinition, TaskEntry
@@ -83,28 +83,37 @@ def task_available_transitions(*, user: Any, task: Task) -> list[Transition]:
 def work_queue(*, user: Any) -> QuerySet[Task]:
     """Tasks waiting for this user: those whose waiting party the user holds a role of.
 
-    Participant roles count only for the user's own organisations; staff roles for every application
-    the user may see. Task definitions are a few dozen rows of reference data, so matching roles in
-    Python keeps the task query a plain indexed filter."""
+    Participant roles count only where the user holds them: the member role for the user's own
+    organisations, the director role for the organisations they are a director of. Staff roles count
+    for every application the user may see. Task definitions are a few dozen rows of reference data,
+    so matching roles in Python keeps the task query a plain indexed filter."""
     roles = {role.value for role in user_roles(user)}
     participant_roles = {role.value for role in PARTICIPANT_ROLES}
     staff_actor_defs: list[int] = []
-    participant_actor_defs: list[int] = []
+    member_actor_defs: list[int] = []
+    director_actor_defs: list[int] = []
     assurer_defs: list[int] = []
     for definition in TaskDefinition.objects.only("id", "actor_roles", "assurer_roles"):
         actor_match = roles & set(definition.actor_roles)
         if actor_match - participant_roles:
             staff_actor_defs.append(definition.pk)
-        elif actor_match:
-            participant_actor_defs.append(definition.pk)
+        elif Role.PARTICIPANT_MEMBER.value in actor_match:
+            member_actor_defs.append(definition.pk)
+        elif Role.PARTICIPANT_DIRECTOR.value in actor_match:
+            director_actor_defs.append(definition.pk)
         if roles & set(definition.assurer_roles):
             assurer_defs.append(definition.pk)
     condition = (
         Q(waiting_on=Party.ACTOR, definition_id__in=staff_actor_defs)
         | Q(
             waiting_on=Party.ACTOR,
-            definition_id__in=participant_actor_defs,
+            definition_id__in=member_actor_defs,
             application__organisation_id__in=user_organisation_ids(user),
+        )
+        | Q(
+            waiting_on=Party.ACTOR,
+            definition_id__in=director_actor_defs,
+            application__organisation_id__in=user_director_organisation_ids(user),
         )
         | Q(waiting_on=Party.ASSURER, definition_id__in=assurer_defs)
     )

@@ -8,11 +8,13 @@ jobs commit with the change). A refusal raises before anything is written, or ro
 """
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,7 +24,14 @@ from portal.accounts.selectors import organisation_users, users_with_roles
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.notifications.services import notify
-from portal.participants.models import ApprovalRequirement, MarketRole, Mpid, Organisation
+from portal.participants.models import (
+    ApprovalBody,
+    ApprovalRequirement,
+    MarketRole,
+    Mpid,
+    Organisation,
+    mpid_validator,
+)
 from portal.qualification.models import Application, Attachment, Route, Task, TaskDefinition, TaskEntry
 from portal.qualification.permissions import (
     SEES_ALL,
@@ -64,15 +73,16 @@ def application_create(
     """Register a new application for organisation × MPID × market role on a route.
 
     Refused, with nothing stored, when the actor is not a member of the organisation, the MPID is
-    not the organisation's, the route does not take the role, or an open application already exists
-    for the MPID and role (also a database constraint, for two requests at once)."""
+    malformed or not the organisation's, the route does not take the role (or is for new entrants
+    only), the approval-routing matrix or the route lacks what the role needs, or an open application
+    already exists for the MPID and role (also a database constraint, for two requests at once)."""
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None or not can_create_application(actor, organisation.pk):
         raise NotFound("No organisation was found that you can register applications for.")
-    code = (mpid_code or "").strip().upper()
+    code = _mpid_code(mpid_code)
     mpid = Mpid.objects.filter(code=code).first()
     if mpid is None or mpid.organisation_id != organisation.pk:
-        raise InvalidInput(f"{organisation.name} holds no MPID {code or '(blank)'}.", details={"field": "mpid"})
+        raise InvalidInput(f"{organisation.name} holds no MPID {code}.", details={"field": "mpid"})
     market_role = MarketRole.objects.select_related("role_group").filter(code=market_role_code, is_active=True).first()
     if market_role is None:
         raise InvalidInput("Choose a market role from the list.", details={"field": "market_role"})
@@ -96,6 +106,26 @@ def application_create(
     ):
         raise Conflict(f"There is already an open application for {mpid.code} as {market_role.name}.")
 
+    bodies = set(ApprovalRequirement.objects.filter(role_group=market_role.role_group).values_list("body", flat=True))
+    if not bodies:
+        raise InvalidInput(
+            f"No approval body is set for the {market_role.role_group.name} role group; "
+            "an administrator must complete the approval-routing matrix first."
+        )
+    definitions = [
+        d
+        for d in TaskDefinition.objects.filter(route=route).order_by("order")
+        if d.kind != TaskKind.APPROVAL or d.approval_body in bodies
+    ]
+    missing = bodies - {d.approval_body for d in definitions if d.kind == TaskKind.APPROVAL}
+    if missing:
+        names = ", ".join(sorted(ApprovalBody(body).label for body in missing))
+        raise InvalidInput(
+            f"The {route.name} route has no approval task for {names}, which the "
+            f"{market_role.role_group.name} role group needs; an administrator must add it first.",
+            details={"field": "route"},
+        )
+
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -104,17 +134,6 @@ def application_create(
     except IntegrityError as exc:  # another request created the same application a moment earlier
         raise Conflict(f"There is already an open application for {mpid.code} as {market_role.name}.") from exc
 
-    bodies = set(ApprovalRequirement.objects.filter(role_group=market_role.role_group).values_list("body", flat=True))
-    definitions = [
-        d
-        for d in TaskDefinition.objects.filter(route=route).order_by("order")
-        if d.kind != TaskKind.APPROVAL or d.approval_body in bodies
-    ]
-    if not bodies:
-        raise InvalidInput(
-            f"No approval body is set for the {market_role.role_group.name} role group; "
-            "an administrator must complete the approval-routing matrix first."
-        )
     tasks = Task.objects.bulk_create(
         Task(application=application, definition=d, code=d.code, order=d.order) for d in definitions
     )
@@ -190,15 +209,11 @@ def task_transition(
         raise PermissionDenied(
             f"You do not hold a role that may {Action(transition.action).label.lower()} “{task.definition.title}”."
         )
-    comment = (comment or "").strip()
+    comment = _clean_text(comment, field="comment")
     if transition.comment_required and not comment:
         raise InvalidInput(
             f"Enter the reason or the information for “{Action(transition.action).label}”.",
             details={"field": "comment"},
-        )
-    if len(comment) > MAX_COMMENT_LENGTH:
-        raise InvalidInput(
-            f"The comment must be {MAX_COMMENT_LENGTH} characters or fewer.", details={"field": "comment"}
         )
     checked_files = _check_files(files)
 
@@ -293,8 +308,8 @@ def application_mark_non_completion(*, actor: Any, application_id: int, reason: 
 def _lock_visible_application(actor: Any, application_id: int) -> Application:
     """Lock the application row, or answer NotFound when it is missing or not the actor's to see.
 
-    Visibility is checked first, on the scoped query, and the lock taken on the plain row, because
-    PostgreSQL refuses FOR UPDATE on the DISTINCT query some scopes use."""
+    Visibility is checked first, on the scoped query, and the lock is then taken on the plain row
+    (the scope's subqueries need not be locked)."""
     if not application_scope_for(actor).filter(pk=application_id).exists():
         raise NotFound("No application was found with that reference.")
     return (
@@ -386,12 +401,45 @@ def _close_and_record(
 
 
 def _required_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = _clean_text(reason, field="reason")
     if not reason:
         raise InvalidInput("Enter the reason.", details={"field": "reason"})
-    if len(reason) > MAX_COMMENT_LENGTH:
-        raise InvalidInput(f"The reason must be {MAX_COMMENT_LENGTH} characters or fewer.", details={"field": "reason"})
     return reason
+
+
+def _clean_text(value: str, *, field: str) -> str:
+    """Free text a user wrote (a comment, a reason): trimmed, at most MAX_COMMENT_LENGTH characters,
+    and without control characters other than line breaks and tabs (no database stores a NUL in
+    text, and none of them belongs in a record people read)."""
+    text = (value or "").strip()
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(f"The {field} must be {MAX_COMMENT_LENGTH} characters or fewer.", details={"field": field})
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise InvalidInput(
+            f"The {field} contains control characters; remove them and try again.", details={"field": field}
+        )
+    return text
+
+
+def _mpid_code(value: str) -> str:
+    """The MPID as entered, in upper case; refused unless it has the MPID format."""
+    code = (value or "").strip()
+    if not code:
+        raise InvalidInput("Enter the MPID.", details={"field": "mpid"})
+    if code.isascii():
+        code = code.upper()
+    try:
+        mpid_validator(code)
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"“{_printable(code)}” is not an MPID. {mpid_validator.message}", details={"field": "mpid"}
+        ) from exc
+    return code
+
+
+def _printable(text: str, limit: int = 20) -> str:
+    cleaned = "".join(ch for ch in text if ch.isprintable())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def _check_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:

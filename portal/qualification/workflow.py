@@ -31,6 +31,8 @@ class TaskState(models.TextChoices):
 
 
 DONE_STATES = frozenset({TaskState.COMPLETED, TaskState.NOT_REQUIRED})
+# Nobody has begun work on a task in these states.
+NOT_BEGUN_STATES = frozenset({TaskState.CANNOT_START, TaskState.NOT_STARTED})
 
 
 class Decision(models.TextChoices):
@@ -248,25 +250,27 @@ def derive_status(tasks: Iterable[TaskSnapshot]) -> ApplicationStatus:
     """The application's status follows the earliest stage that still has unfinished work.
 
     Closed statuses (withdrawn, non-completion, rejected) are recorded on the application itself and
-    are not derived. An application is *qualified* only when every approval task it has is done with
-    an approving decision: that is the only way the approval stage can be finished.
+    are not derived. The approval stage is finished only when the application `is_qualified`: it has
+    approval tasks and every one of them is done with an approving decision (an application without
+    any approval task is never qualified). Once qualified it stays *qualified* until Service Activation
+    begins.
     """
     tasks = list(tasks)
     for stage in STAGE_ORDER:
         unfinished = [t for t in tasks if t.stage == stage and t.state not in DONE_STATES]
-        if stage == Stage.APPROVAL and not unfinished:
-            approvals = [t for t in tasks if t.kind == TaskKind.APPROVAL]
-            if any(t.decision not in APPROVING_DECISIONS for t in approvals):
-                return ApplicationStatus.IN_APPROVAL
+        if stage == Stage.APPROVAL and not unfinished and not is_qualified(tasks):
+            return ApplicationStatus.IN_APPROVAL
         if not unfinished:
             continue
-        if stage == Stage.SERVICE_ACTIVATION and all(t.state == TaskState.NOT_STARTED for t in unfinished):
+        if stage == Stage.SERVICE_ACTIVATION and all(t.state in NOT_BEGUN_STATES for t in unfinished):
             return ApplicationStatus.QUALIFIED
         return STAGE_STATUS[stage]
     return ApplicationStatus.ACTIVE
 
 
 def is_qualified(tasks: Iterable[TaskSnapshot]) -> bool:
+    """Every required body has approved: there are approval tasks, all completed with an approving
+    decision (approved, or approved with conditions)."""
     approvals = [t for t in tasks if t.kind == TaskKind.APPROVAL]
     return bool(approvals) and all(
         t.state == TaskState.COMPLETED and t.decision in APPROVING_DECISIONS for t in approvals

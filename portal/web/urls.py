@@ -1,9 +1,38 @@
 from django.urls import path
 
-from portal.web import views
+from portal.web.views import applications, inbox, pages, tasks
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages.home, name="home"),
+    path("work-queue/", pages.work_queue_page, name="work_queue"),
+    path("process/", pages.process, name="process"),
+    path("applications/", applications.application_list_page, name="application_list"),
+    path("applications/new/", applications.application_create_page, name="application_create"),
+    path("applications/<int:application_id>/", applications.application_detail, name="application_detail"),
+    path(
+        "applications/<int:application_id>/withdraw/",
+        applications.application_withdraw_page,
+        name="application_withdraw",
+    ),
+    path(
+        "applications/<int:application_id>/non-completion/",
+        applications.application_non_completion_page,
+        name="application_non_completion",
+    ),
+    path("applications/<int:application_id>/tasks/<slug:task_code>/", tasks.task_detail, name="task_detail"),
+    path(
+        "applications/<int:application_id>/tasks/<slug:task_code>/attachments/<int:attachment_id>/",
+        tasks.attachment_download,
+        name="attachment_download",
+    ),
+    path(
+        "applications/<int:application_id>/tasks/<slug:task_code>/<slug:action>/",
+        tasks.task_action,
+        name="task_action",
+    ),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read-all/", inbox.notification_read_all, name="notification_read_all"),
+    path("inbox/<int:notification_id>/read/", inbox.notification_read, name="notification_read"),
 ]

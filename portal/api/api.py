@@ -1,0 +1,103 @@
+"""The HTTP API, version 1: `/api/v1/…`, described at `/api/openapi.json`, browsable at `/api/docs`.
+
+A thin face over the same services and selectors as the web pages: each operation parses its input,
+calls one service or selector and returns a schema. Errors are JSON `{code, message, details}`, also
+for addresses and methods the API does not have.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.common import no_append_slash
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI
+from ninja.operation import Operation
+
+from portal.api import errors
+from portal.api.auth import bearer_auth, session_auth
+from portal.api.v1 import applications, me, notifications, reference, tasks
+
+DESCRIPTION = """
+The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
+
+**Authentication.** Send `Authorization: Bearer <token>`. Create a token under `POST /api/v1/me/tokens`
+while signed in, or ask an administrator (`manage.py create_api_token`). A token acts as its user,
+with exactly that user's roles and organisations. The portal's own pages may use the session cookie;
+unsafe methods then need the CSRF token in `X-CSRFToken`.
+
+**Errors** are `{"code", "message", "details"}`: `not_authenticated` 401, `permission_denied` 403,
+`not_found` 404 (also for another organisation's objects), `invalid_transition` / `conflict` 409,
+`invalid_input` 422 (validation failures list each problem in `details.errors`).
+
+**Lists** take `limit` (default 50, at most 200) and `offset`, and answer
+`{"count", "limit", "offset", "items"}`.
+"""
+
+
+def _json_errors_for_http_layer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a wrong method (405) and a missing address (404) in the API's error shape."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return errors.error_json(404, "not_found", errors.NOT_FOUND_MESSAGE)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = sorted(method.strip() for method in response["Allow"].split(",") if method.strip())
+            answer = errors.error_json(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+                {"allowed": allowed},
+            )
+            answer["Allow"] = response["Allow"]
+            return answer
+        return response
+
+    return wrapper
+
+
+@csrf_exempt
+@no_append_slash
+def _no_such_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return errors.error_json(404, "not_found", errors.NOT_FOUND_MESSAGE)
+
+
+class PortalAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Operation ids are the view names (`application_list`), stable and readable in generated clients.
+        return operation.view_func.__name__
+
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        wrapped: list[URLResolver | URLPattern] = []
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern = URLPattern(
+                    pattern.pattern, _json_errors_for_http_layer(pattern.callback), pattern.default_args, pattern.name
+                )
+            wrapped.append(pattern)
+        # Any other address under the API, newlines included, is an unknown endpoint.
+        wrapped.append(re_path(r"^[\s\S]*$", _no_such_endpoint))
+        return wrapped, app_name, namespace
+
+
+api = PortalAPI(
+    title="MHHS Qualification Portal API",
+    version="1",
+    description=DESCRIPTION.strip(),
+    urls_namespace="api",
+    auth=[bearer_auth, session_auth],
+)
+errors.install(api)
+
+api.add_router("/v1/me", me.router)
+api.add_router("/v1/applications", applications.router)
+api.add_router("/v1", tasks.router)
+api.add_router("/v1/reference", reference.router)
+api.add_router("/v1/notifications", notifications.router)

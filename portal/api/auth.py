@@ -1,0 +1,55 @@
+"""Who is calling: a bearer token, or the signed-in browser session.
+
+A client system sends `Authorization: Bearer <secret>` (see `manage.py create_api_token` and
+`POST /api/v1/me/tokens`). The portal's own pages may call the API with the session cookie; then,
+as for any form post, unsafe methods must carry the CSRF token (`X-CSRFToken` header), because a
+browser sends the cookie with requests that other sites start. Bearer requests need no CSRF token:
+a browser never adds the header by itself.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from portal.accounts.models import User
+from portal.accounts.services import api_token_authenticate
+from portal.api.errors import CsrfFailed
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = api_token_authenticate(secret=token.strip())
+        if user is not None:
+            # The rest of the stack (e.g. the no-store cache header) sees who is signed in.
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The Django session, with the CSRF check for unsafe methods.
+
+    Unlike the stock session auth, the CSRF check runs only once a session user is found, so a
+    request with no credentials at all answers 401, not 403."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if self.csrf and check_csrf(request) is not None:
+            raise CsrfFailed(
+                "The CSRF token is missing or incorrect. Send it in the X-CSRFToken header, "
+                "or call the API with a bearer token."
+            )
+        return user
+
+
+bearer_auth = BearerTokenAuth()
+session_auth = SessionAuth(csrf=True)

@@ -1,0 +1,87 @@
+import pytest
+from django.conf import settings
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = {
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/me/tokens"),
+    ("post", "/api/v1/me/tokens"),
+    ("delete", "/api/v1/me/tokens/{token_id}"),
+    ("get", "/api/v1/applications"),
+    ("post", "/api/v1/applications"),
+    ("get", "/api/v1/applications/{application_id}"),
+    ("post", "/api/v1/applications/{application_id}/withdraw"),
+    ("post", "/api/v1/applications/{application_id}/non-completion"),
+    ("get", "/api/v1/applications/{application_id}/tasks/{task_code}"),
+    ("post", "/api/v1/applications/{application_id}/tasks/{task_code}/transitions"),
+    ("post", "/api/v1/applications/{application_id}/tasks/{task_code}/transitions/upload"),
+    ("get", "/api/v1/work-queue"),
+    ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/reference/routes"),
+    ("get", "/api/v1/reference/market-roles"),
+    ("get", "/api/v1/reference/approval-matrix"),
+}
+
+
+@pytest.fixture
+def document():
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_document_describes_the_api(document):
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "MHHS Qualification Portal API"
+    assert document["info"]["version"] == "1"
+
+
+def test_document_lists_every_endpoint(document):
+    listed = {(method, path) for path, operations in document["paths"].items() for method in operations}
+    assert listed == ENDPOINTS
+
+
+def test_every_operation_is_named_authenticated_and_documents_its_errors(document):
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    assert "application_list" in ids
+    schemes = set(document["components"]["securitySchemes"])
+    assert schemes == {"BearerTokenAuth", "SessionAuth"}
+    for operation in operations:
+        assert {name for requirement in operation["security"] for name in requirement} == schemes
+        assert "401" in operation["responses"]
+    assert set(document["components"]["schemas"]["ErrorOut"]["properties"]) == {"code", "message", "details"}
+
+
+def test_lists_document_their_paging(document):
+    for method, path in ENDPOINTS:
+        operation = document["paths"][path][method]
+        if method != "get" or "{" in path or path == "/api/v1/me":
+            continue
+        params = {p["name"] for p in operation.get("parameters", [])}
+        assert {"limit", "offset"} <= params, path
+        schema_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        paged = document["components"]["schemas"][schema_ref.rsplit("/", 1)[-1]]
+        assert {"count", "limit", "offset", "items"} == set(paged["properties"]), path
+
+
+def test_upload_takes_multipart(document):
+    operation = document["paths"]["/api/v1/applications/{application_id}/tasks/{task_code}/transitions/upload"]["post"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+def test_docs_page_loads():
+    response = Client().get("/api/docs")
+    assert response.status_code == 200
+    assert b"/api/openapi.json" in response.content
+
+
+@pytest.mark.skipif(
+    "ninja" not in settings.INSTALLED_APPS, reason="the docs page serves local assets once ninja is an installed app"
+)
+def test_docs_page_uses_only_the_portals_own_assets():
+    content = Client().get("/api/docs").content.decode()
+    assert "https://" not in content

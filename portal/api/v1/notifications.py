@@ -1,0 +1,20 @@
+"""The caller's in-app notifications."""
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.pagination import paginate
+
+from portal.api.errors import responses
+from portal.api.pagination import LimitOffset
+from portal.api.schemas import NotificationOut
+from portal.api.v1._request import caller
+from portal.notifications.selectors import notification_list
+
+router = Router(tags=["notifications"])
+
+
+@router.get("", response={200: list[NotificationOut], **responses()})
+@paginate(LimitOffset)
+def notifications(request: HttpRequest) -> object:
+    """Your notifications, newest first."""
+    return notification_list(user=caller(request))

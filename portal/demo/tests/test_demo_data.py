@@ -1,0 +1,186 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+
+from portal.accounts.models import User
+from portal.accounts.roles import Role
+from portal.accounts.selectors import user_roles
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_verify
+from portal.demo.data import APPLICATIONS, DEMO_PASSWORD, ORGANISATIONS
+from portal.demo.selectors import demo_login_list
+from portal.demo.services import DemoDataError, demo_data_load
+from portal.notifications.models import Notification
+from portal.participants.models import Membership, Mpid, Organisation, RoleGroup
+from portal.qualification.models import Application, Route, Task, TaskEntry
+from portal.qualification.workflow import Action, ApplicationStatus, Decision, TaskState
+
+pytestmark = pytest.mark.django_db
+
+
+def _app(mpid: str, role: str) -> Application:
+    return Application.objects.get(mpid__code=mpid, market_role__code=role)
+
+
+def _states(application: Application) -> dict[str, str]:
+    return dict(application.tasks.values_list("code", "state"))
+
+
+def test_demo_puts_applications_at_every_stage() -> None:
+    report = demo_data_load()
+    assert len(report.applications) == len(APPLICATIONS)
+
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses == {
+        ApplicationStatus.IN_PREPARATION,
+        ApplicationStatus.IN_TESTING,
+        ApplicationStatus.FINAL_QAD,
+        ApplicationStatus.IN_APPROVAL,
+        ApplicationStatus.QUALIFIED,
+        ApplicationStatus.IN_SERVICE_ACTIVATION,
+        ApplicationStatus.ACTIVE,
+        ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.REJECTED,
+    }
+
+    # Just created: nothing done yet.
+    created = _app("THSL", "SUP")
+    assert created.status == ApplicationStatus.IN_PREPARATION
+    assert not TaskEntry.objects.filter(task__application=created).exists()
+
+    # Submitted, and waiting on a reviewer.
+    assert _states(_app("HLCN", "SDS"))["pit"] == TaskState.SUBMITTED
+
+    # Changes requested, with the reviewer's comment in the thread.
+    changes = Task.objects.get(application=_app("HLCN", "ADS"), code="initial_qad")
+    assert changes.state == TaskState.CHANGES_REQUESTED
+    request = changes.entries.get(action=Action.REQUEST_CHANGES)
+    assert Role.ELEXON_ANALYST in user_roles(request.actor) and len(request.comment) > 100
+
+    # In testing: one testing, one submitted to Testing Assurance.
+    assert _states(_app("AURA", "SUP"))["qt"] == TaskState.IN_PROGRESS
+    assert _states(_app("WYVN", "SUP"))["qt"] == TaskState.SUBMITTED
+
+    # Final QAD agreed, waiting for the Director.
+    final = _states(_app("AURB", "SUP"))
+    assert final["final_qad"] == TaskState.COMPLETED and final["director_signoff"] == TaskState.NOT_STARTED
+
+    # Waiting for PAB: every other approval done.
+    pab = _app("BRTW", "SUP")
+    approvals = dict(pab.tasks.filter(code__startswith="approval_").values_list("code", "state"))
+    assert approvals == {
+        "approval_dip_manager": TaskState.COMPLETED,
+        "approval_rec_code_manager": TaskState.COMPLETED,
+        "approval_bsc_pab": TaskState.NOT_STARTED,
+    }
+
+    # Deferred by PAB and resubmitted for the next meeting.
+    deferred = Task.objects.get(application=_app("SLWY", "LDSO"), code="approval_bsc_pab")
+    assert deferred.state == TaskState.SUBMITTED
+    assert list(deferred.entries.values_list("action", flat=True)) == [Action.DEFER, Action.SUBMIT]
+    # …and the new-entrant LDSO, placing no reliance, did not complete the PQS.
+    assert _states(deferred.application)["pqs"] == TaskState.NOT_REQUIRED
+
+    assert _app("MRDN", "MEM").status == ApplicationStatus.QUALIFIED
+    assert _app("MRDN", "MEM").qualified_at is not None
+    assert _states(_app("ECEN", "LDSO"))["service_activation"] == TaskState.IN_PROGRESS
+    assert _app("LAMP", "UMSDS").status == ApplicationStatus.ACTIVE
+
+    withdrawn = _app("FNDL", "SUP")
+    assert withdrawn.status == ApplicationStatus.WITHDRAWN and withdrawn.closed_reason
+
+    rejected = _app("TMVM", "MEM")
+    assert rejected.status == ApplicationStatus.REJECTED
+    assert rejected.tasks.get(code="approval_rec_code_manager").decision == Decision.REJECTED
+
+    # Every transition told somebody.
+    assert Notification.objects.count() > len(APPLICATIONS)
+
+
+def test_demo_covers_every_role_group_and_route_with_plausible_organisations() -> None:
+    demo_data_load()
+    assert Organisation.objects.count() >= 8
+    assert set(Application.objects.values_list("market_role__role_group__code", flat=True)) == set(
+        RoleGroup.objects.values_list("code", flat=True)
+    )
+    assert set(Application.objects.values_list("route__code", flat=True)) == set(
+        Route.objects.values_list("code", flat=True)
+    )
+    assert set(Application.objects.values_list("market_role__code", flat=True)) >= {"ADS", "SDS", "UMSDS"}
+    assert Organisation.objects.filter(is_new_entrant=True, applications__route__code="new_entrant_ldso").exists()
+    for organisation in Organisation.objects.all():
+        codes = list(organisation.mpids.values_list("code", flat=True))
+        assert codes and all(re.fullmatch(r"[A-Z]{4}", code) for code in codes)
+        assert organisation.memberships.filter(is_director=False).exists(), organisation
+        assert organisation.memberships.filter(is_director=True).exists(), organisation
+
+
+def test_every_role_has_a_demo_user_who_holds_it_and_uses_the_demo_password() -> None:
+    demo_data_load()
+    logins = demo_login_list()
+    for role in Role:
+        holders = [login for login in logins if login.role == role]
+        assert holders, role
+        for login in holders:
+            user = User.objects.get(email=login.email)
+            assert role in user_roles(user), (role, login.email)
+            assert user.check_password(DEMO_PASSWORD)
+            assert user.username == user.email
+    assert len([login for login in logins if login.role == Role.ELEXON_ANALYST]) == 2
+    administrator = User.objects.get(email=next(x.email for x in logins if x.role == Role.ADMINISTRATOR))
+    assert administrator.is_superuser and administrator.is_staff
+    assert len(DEMO_PASSWORD) >= 12
+
+
+def _counts() -> dict[str, int]:
+    models = (Organisation, Mpid, User, Membership, Application, Task, TaskEntry, AuditEvent, Notification)
+    return {model.__name__: model.objects.count() for model in models} | {
+        "group members": User.groups.through.objects.count()
+    }
+
+
+def test_a_second_load_adds_nothing_and_the_audit_chain_verifies() -> None:
+    first = demo_data_load()
+    assert first.added_anything
+    after_first = _counts()
+
+    second = demo_data_load()
+
+    assert not second.added_anything
+    assert second.applications_present == len(APPLICATIONS)
+    assert _counts() == after_first
+    report = audit_verify()
+    assert report.ok and report.checked == AuditEvent.objects.count() > 100
+
+
+def test_a_partial_demo_is_completed_without_duplicates() -> None:
+    organisation = ORGANISATIONS[0]
+    existing = Organisation.objects.create(name=organisation.name, company_number=organisation.company_number)
+    Mpid.objects.create(code=organisation.mpids[0], organisation=existing)
+
+    report = demo_data_load()
+
+    assert report.organisations == len(ORGANISATIONS) - 1
+    assert Organisation.objects.filter(name=organisation.name).count() == 1
+    assert len(report.applications) == len(APPLICATIONS)
+
+
+def test_missing_reference_data_is_reported_and_nothing_is_loaded() -> None:
+    Route.objects.filter(code="sit").delete()
+    Group.objects.filter(name=Role.QSP.value).delete()
+
+    with pytest.raises(DemoDataError, match=r"route sit.*group qsp|group qsp.*route sit"):
+        demo_data_load()
+
+    assert not Organisation.objects.exists() and not User.objects.exists()
+
+
+def test_a_demo_mpid_held_by_another_organisation_stops_the_load_and_rolls_back() -> None:
+    other = Organisation.objects.create(name="Someone Else Ltd", company_number="99999999")
+    Mpid.objects.create(code="AURA", organisation=other)
+
+    with pytest.raises(DemoDataError, match="AURA already belongs to Someone Else Ltd"):
+        demo_data_load()
+
+    assert Organisation.objects.count() == 1 and not User.objects.exists()

@@ -1,0 +1,3 @@
+from portal.qualification.tests.fixtures import driver, team
+
+__all__ = ["driver", "team"]
