@@ -19,6 +19,10 @@ from portal.qualification.workflow import (
 )
 
 
+# Sorted, so that the constraints below (and so the migrations) are the same in every process.
+CLOSED_STATUS_VALUES = sorted(s.value for s in CLOSED_STATUSES)
+
+
 class Route(models.Model):
     """A qualification route (SIT, Non-SIT Supplier & Agent, …): configuration, not a code branch."""
 
@@ -96,14 +100,14 @@ class Application(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["mpid", "market_role"],
-                condition=~Q(status__in=[s.value for s in CLOSED_STATUSES]),
+                condition=~Q(status__in=CLOSED_STATUS_VALUES),
                 name="application_one_open_per_mpid_role",
                 violation_error_message="There is already an open application for this MPID and market role.",
             ),
             models.CheckConstraint(condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"),
             models.CheckConstraint(
-                condition=Q(status__in=[s.value for s in CLOSED_STATUSES], closed_at__isnull=False)
-                | (~Q(status__in=[s.value for s in CLOSED_STATUSES]) & Q(closed_at__isnull=True)),
+                condition=Q(status__in=CLOSED_STATUS_VALUES, closed_at__isnull=False)
+                | (~Q(status__in=CLOSED_STATUS_VALUES) & Q(closed_at__isnull=True)),
                 name="application_closed_at_iff_closed",
             ),
         ]

@@ -32,6 +32,7 @@ from portal.participants.models import (
     Organisation,
     mpid_validator,
 )
+from portal.qualification.hooks import TransitionContext, run_effects, run_guards
 from portal.qualification.models import Application, Attachment, Route, Task, TaskDefinition, TaskEntry
 from portal.qualification.permissions import (
     SEES_ALL,
@@ -216,6 +217,10 @@ def task_transition(
             details={"field": "comment"},
         )
     checked_files = _check_files(files)
+    context = TransitionContext(
+        actor=actor, application=application, task=task, action=transition.action, comment=comment
+    )
+    run_guards(context)
 
     before = {"state": task.state, "decision": task.decision, "application_status": application.status}
     from_state = task.state
@@ -251,6 +256,7 @@ def task_transition(
     else:
         newly_available = _refresh(application, tasks)
 
+    run_effects(context)
     audit_record(
         actor=actor,
         action=f"task.{transition.action}",

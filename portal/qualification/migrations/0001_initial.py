@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['withdrawn', 'rejected', 'non_completion']), _negated=True), fields=('mpid', 'market_role'), name='application_one_open_per_mpid_role', violation_error_message='There is already an open application for this MPID and market role.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['non_completion', 'rejected', 'withdrawn']), _negated=True), fields=('mpid', 'market_role'), name='application_one_open_per_mpid_role', violation_error_message='There is already an open application for this MPID and market role.'),
         ),
         migrations.AddConstraint(
             model_name='application',
@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', False), ('status__in', ['withdrawn', 'rejected', 'non_completion'])), models.Q(models.Q(('status__in', ['withdrawn', 'rejected', 'non_completion']), _negated=True), ('closed_at__isnull', True)), _connector='OR'), name='application_closed_at_iff_closed'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', False), ('status__in', ['non_completion', 'rejected', 'withdrawn'])), models.Q(models.Q(('status__in', ['non_completion', 'rejected', 'withdrawn']), _negated=True), ('closed_at__isnull', True)), _connector='OR'), name='application_closed_at_iff_closed'),
         ),
         migrations.AddConstraint(
             model_name='taskdefinition',

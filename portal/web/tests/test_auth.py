@@ -51,3 +51,22 @@ def test_sign_out_is_a_post(client, member):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_empty_sign_in_says_what_to_enter(client):
+    response = client.post("/accounts/login/", {"login": "", "password": ""})
+    html = response.content.decode()
+    assert '<a href="#id_login">Enter your e-mail address</a>' in html
+    assert '<a href="#id_password">Enter your password</a>' in html
+    assert "This field is required" not in html
+
+
+@pytest.mark.parametrize("url", ["/accounts/2fa/", "/accounts/password/change/"])
+def test_account_pages_use_the_portal_layout(client, member, url):
+    client.force_login(member)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "MHHS Qualification Portal" in html
+    assert 'class="govuk-heading-xl"' in html
+    assert "govuk-button" in html
