@@ -582,3 +582,48 @@ def _notify_newly_available(application: Application, tasks: Iterable[Task], *, 
             application=application,
             exclude=actor,
         )
+
+
+@transaction.atomic
+def task_reopen(*, actor: Any, application_id: int, task_code: str, reason: str) -> Task:
+    """Put a completed task back to "not started" because what it rested on has changed (for example a
+    Director's signature voided by a new version of the Final QAD).
+
+    Called by domain code, never offered as a user action: the caller has decided the reopening is
+    due. Tasks that depend on it and have not started go back to "cannot start yet"; if any of them
+    has already progressed, the reopening is refused, because work resting on it would be orphaned."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    tasks = list(Task.objects.select_for_update().filter(application=application).select_related("definition"))
+    for t in tasks:
+        t.application = application
+    task = next((t for t in tasks if t.code == task_code), None)
+    if task is None:
+        raise NotFound("That application has no such task.")
+    if task.state != TaskState.COMPLETED:
+        return task
+    dependants = [t for t in tasks if task.code in t.definition.depends_on]
+    progressed = [t for t in dependants if t.state not in (TaskState.CANNOT_START, TaskState.NOT_STARTED)]
+    if progressed:
+        raise InvalidTransition(
+            f"“{task.definition.title}” cannot be reopened: “{progressed[0].definition.title}” has already moved on."
+        )
+    before = {"state": task.state, "application_status": application.status}
+    task.state = TaskState.NOT_STARTED
+    task.completed_at = None
+    task.save(update_fields=["state", "completed_at", "updated_at"])
+    for dependant in dependants:
+        dependant.state = TaskState.CANNOT_START
+        dependant.save(update_fields=["state", "updated_at"])
+    _refresh(application, tasks)
+    audit_record(
+        actor=actor,
+        action="task.reopen",
+        target=task,
+        summary=f"“{task.definition.title}” on {application.reference} reopened: {reason}",
+        before=before,
+        after={"state": task.state, "application_status": application.status, "reason": reason},
+        organisation_id=application.organisation_id,
+        application_id=application.pk,
+    )
+    _notify_newly_available(application, [task], actor=actor)
+    return task
