@@ -15,3 +15,5 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="portal-test-media-")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+# Static files are served from the finders in tests; an empty collect directory keeps WhiteNoise quiet.
+STATIC_ROOT = tempfile.mkdtemp(prefix="portal-test-static-")

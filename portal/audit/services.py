@@ -143,6 +143,16 @@ def audit_verify(*, batch_size: int = 5000) -> ChainReport:
         expected_sequence += 1
         checked += 1
     head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and (head.last_sequence != checked or head.last_hash != expected_prev):
+    if head is None:
+        # The head is written with the first event: events without it mean it was removed.
+        if checked:
+            return ChainReport(False, checked - 1, checked, "the chain head recording it as the last event is missing")
+    elif head.last_sequence > checked:
         return ChainReport(False, checked, checked + 1, "events at the end of the chain are missing")
+    elif head.last_sequence < checked:
+        return ChainReport(
+            False, head.last_sequence, head.last_sequence + 1, "it was added after the chain head's last event"
+        )
+    elif head.last_hash != expected_prev:
+        return ChainReport(False, checked - 1, checked, "it is not the last event the chain head recorded")
     return ChainReport(True, checked)

@@ -38,10 +38,18 @@ from portal.demo.data import (
     Walk,
     Withdraw,
 )
+from portal.dip.models import DipEnvironment
+from portal.dip.selectors import dip_id_for
+from portal.dip.services import dip_id_add
+from portal.dip.testing_support import dip_prepare_step
+from portal.documents.testing_support import qad_complete_answers, qad_journey_step
+from portal.documents.workflow import KIND_FOR_TASK
 from portal.participants.models import MarketRole, Membership, Mpid, Organisation
+from portal.prequalification.testing import pqs_prepare_step
 from portal.qualification.models import Application, Route, Task, TaskDefinition
 from portal.qualification.services import application_create, application_withdraw, task_transition
 from portal.qualification.workflow import Action, Party, TaskKind, TaskState, holder
+from portal.testing.testing_support import pit_prepare_step
 
 MAX_STEPS = 60
 
@@ -266,12 +274,48 @@ def _usual_step(task: Task, *, work_off: bool) -> tuple[Party, Action] | None:
 def _act(
     application: Application, spec: ApplicationSpec, actor: User, task_code: str, action: Action, comment: str = ""
 ) -> None:
-    task_transition(
+    comment = comment or _usual_comment(application, spec, task_code, action)
+    _prepare(application, spec, actor, task_code, action)
+    # Submitting a QAD and signing the Final QAD (with the signer's password) go through the
+    # documents app's own steps; everything else is the task's generic action.
+    done = qad_journey_step(
         actor=actor,
-        application_id=application.pk,
+        application=application,
         task_code=task_code,
         action=action,
-        comment=comment or _usual_comment(application, spec, task_code, action),
+        password=DEMO_PASSWORD,
+        comment=comment,
+    )
+    if done is None:
+        task_transition(actor=actor, application_id=application.pk, task_code=task_code, action=action, comment=comment)
+
+
+def _prepare(application: Application, spec: ApplicationSpec, actor: User, task_code: str, action: Action) -> None:
+    """Complete a task's structured content before it is submitted or accepted, as the participant and
+    the reviewers would have done: the PQS and its reliance items, the PIT checklist and RTTMs, the DIP
+    onboarding steps and DIP ID, the QAD's answers and evidence."""
+    if (
+        task_code == "dip_onboarding"
+        and action == Action.SUBMIT
+        and spec.dip_id
+        and dip_id_for(application, DipEnvironment.PRE_PRODUCTION) is None
+    ):
+        dip_id_add(
+            actor=actor, application_id=application.pk, environment=DipEnvironment.PRE_PRODUCTION, value=spec.dip_id
+        )
+    for prepare_step in (pqs_prepare_step, pit_prepare_step, dip_prepare_step):
+        prepare_step(application=application, task_code=task_code, action=action, actor=actor)
+    if task_code in KIND_FOR_TASK and action == Action.SUBMIT:
+        qad_complete_answers(
+            actor=actor, application=application, kind=KIND_FOR_TASK[task_code], text=_qad_answer(application)
+        )
+
+
+def _qad_answer(application: Application) -> str:
+    return (
+        f"{application.organisation.name} meets this requirement for {application.mpid.code} as "
+        f"{application.market_role.name}. The evidence pack shows the tests run, their results and the "
+        "RTTM rows they cover; the operational procedure is owned by our MHHS operations lead."
     )
 
 

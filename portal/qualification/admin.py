@@ -95,12 +95,12 @@ class TaskDefinitionFormSet(forms.BaseInlineFormSet):
                 raise forms.ValidationError(f"“{code}” waits for tasks this route does not have: {', '.join(unknown)}.")
             if code in depends_on:
                 raise forms.ValidationError(f"“{code}” cannot wait for itself.")
-        cycle = _find_cycle(graph)
+        cycle = dependency_cycle(graph)
         if cycle:
             raise forms.ValidationError("These tasks wait for each other in a circle: " + " → ".join(cycle) + ".")
 
 
-def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
+def dependency_cycle(graph: dict[str, list[str]]) -> list[str]:
     """A dependency cycle as a list of codes (first repeated last), or [] when there is none."""
     done: set[str] = set()
 

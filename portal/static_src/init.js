@@ -1,5 +1,5 @@
-// Start GOV.UK Frontend's components on every page. htmx is loaded by its own script tag; content it
-// swaps in is started here too, so a swapped-in component behaves like one on a fresh page.
+// Start GOV.UK Frontend's components on every page, and on content htmx swaps in later, so a
+// swapped-in component behaves like one on a fresh page. htmx itself is loaded by its own script tag.
 import { initAll } from "./govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled");
@@ -8,9 +8,9 @@ if ("noModule" in HTMLScriptElement.prototype) {
 }
 initAll();
 
-document.body.addEventListener("htmx:afterSwap", (event) => {
-  const target = event.detail && event.detail.target;
-  if (target instanceof HTMLElement) {
-    initAll({ scope: target });
+document.addEventListener("htmx:load", (event) => {
+  const element = event.detail && event.detail.elt;
+  if (element instanceof HTMLElement && element !== document.body && element.isConnected) {
+    initAll({ scope: element });
   }
 });

@@ -5,3 +5,12 @@ class TestingConfig(AppConfig):
     name = "portal.testing"
     label = "testing"
     verbose_name = "Testing: PIT and RTTM"
+
+    def ready(self) -> None:
+        from portal.qualification.hooks import register_guard, register_task_page
+        from portal.qualification.workflow import Action
+        from portal.testing.permissions import PIT_TASK
+        from portal.testing.services import pit_submit_guard
+
+        register_guard(PIT_TASK, Action.SUBMIT, pit_submit_guard)
+        register_task_page(PIT_TASK, "testing:pit_checklist")

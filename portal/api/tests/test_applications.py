@@ -7,7 +7,7 @@ from portal.factories import MpidFactory
 from portal.qualification.models import Application
 from portal.qualification.workflow import ApplicationStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_workflow")]
 
 SUPPLIER = {"mpid": "NLEN", "market_role": "SUP", "route": "non_sit_supplier_agent"}
 

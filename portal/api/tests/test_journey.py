@@ -1,5 +1,10 @@
 """A Non-SIT Supplier application from registration to active, driven only through the API, each
-person with their own token, each checking first that the step is offered to them."""
+person with their own token, each checking first that the step is waiting for them and offered to them.
+
+The content each task holds (the PQS form, the PIT checklist, DIP onboarding, the QAD answers and the
+Director's password signature) has its own endpoints and rules in its own app; this walk sets those
+rules aside (`generic_workflow`) and exercises the process itself: who acts, in which order, and how
+the application's status follows."""
 
 import pytest
 
@@ -7,7 +12,7 @@ from portal.accounts.roles import Role
 from portal.audit.services import audit_verify
 from portal.qualification.models import Application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_workflow")]
 
 
 def test_non_sit_supplier_from_registration_to_active(api_as, member, director, staff, org):

@@ -4,7 +4,7 @@ from portal.accounts.roles import Role
 from portal.api.tests.conftest import assert_error
 from portal.notifications.models import Notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_workflow")]
 
 
 def test_notifications_are_the_callers_own(api_as, member, other_member, staff, make_application, advance):

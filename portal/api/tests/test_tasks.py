@@ -5,9 +5,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.accounts.roles import Role
 from portal.api.tests.conftest import assert_error, counts
+from portal.core.errors import InvalidTransition
+from portal.qualification import hooks
 from portal.qualification.models import Attachment, Task
+from portal.qualification.workflow import Action
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_workflow")]
 
 
 def _task_url(application, code):
@@ -137,20 +140,40 @@ def test_transition_after_withdrawal_answers_409(api_as, member, make_applicatio
     assert counts() == before
 
 
+def test_a_tasks_own_content_rules_refuse_through_the_api(api_as, member, make_application):
+    """Apps holding a task's content hook rules into its transitions; their refusals reach the client
+    as ordinary errors, and nothing changes."""
+
+    def pqs_complete(context):
+        raise InvalidTransition("The PQS has no target migration date.", details={"missing": ["target_migration_date"]})
+
+    hooks.register_guard("pqs", Action.SUBMIT, pqs_complete)
+    application = make_application()
+    before = counts()
+    response = api_as(member).post(_task_url(application, "pqs") + "/transitions", {"action": "submit"})
+    body = assert_error(response, 409, "invalid_transition")
+    assert body == {
+        "code": "invalid_transition",
+        "message": "The PQS has no target migration date.",
+        "details": {"missing": ["target_migration_date"]},
+    }
+    assert counts() == before
+
+
 # --- transitions with evidence -----------------------------------------------------------------
 
 
 def test_upload_submits_with_evidence(api_as, member, make_application):
     application = make_application()
-    content = b"PQS placing-reliance proposal v1"
+    content = b"PQS placing-reliance proposal, version 1.\n"
     response = api_as(member).post_multipart(
         _task_url(application, "pqs") + "/transitions/upload",
         {
             "action": "submit",
             "comment": "Our proposal.",
             "files": [
-                SimpleUploadedFile("proposal.pdf", content, content_type="application/pdf"),
-                SimpleUploadedFile("../../etc/plan.xlsx", b"sheet", content_type="application/vnd.ms-excel"),
+                SimpleUploadedFile("proposal.txt", content, content_type="text/plain"),
+                SimpleUploadedFile("../../etc/plan.csv", b"wave,start\n2,2026-01-05\n", content_type="text/csv"),
             ],
         },
     )
@@ -158,11 +181,11 @@ def test_upload_submits_with_evidence(api_as, member, make_application):
     entry = response.json()["entries"][-1]
     assert entry["comment"] == "Our proposal."
     first, second = entry["attachments"]
-    assert first["name"] == "proposal.pdf"
+    assert first["name"] == "proposal.txt"
     assert first["size"] == len(content)
-    assert first["content_type"] == "application/pdf"
+    assert first["content_type"] == "text/plain"
     assert first["sha256"] == hashlib.sha256(content).hexdigest()
-    assert second["name"] == "plan.xlsx"
+    assert second["name"] == "plan.csv"
     assert Attachment.objects.count() == 2
 
 
@@ -178,7 +201,7 @@ def test_upload_refuses_an_empty_file(api_as, member, make_application):
     before = counts()
     response = api_as(member).post_multipart(
         _task_url(application, "pqs") + "/transitions/upload",
-        {"action": "submit", "files": [SimpleUploadedFile("empty.pdf", b"")]},
+        {"action": "submit", "files": [SimpleUploadedFile("empty.txt", b"")]},
     )
     body = assert_error(response, 422, "invalid_input")
     assert body["details"] == {"field": "files"}
@@ -189,7 +212,7 @@ def test_upload_refuses_a_missing_action(api_as, member, make_application):
     application = make_application()
     before = counts()
     response = api_as(member).post_multipart(
-        _task_url(application, "pqs") + "/transitions/upload", {"files": [SimpleUploadedFile("a.pdf", b"x")]}
+        _task_url(application, "pqs") + "/transitions/upload", {"files": [SimpleUploadedFile("a.txt", b"x")]}
     )
     assert_error(response, 422, "invalid_input")
     assert counts() == before
@@ -200,7 +223,7 @@ def test_upload_on_another_organisations_task_answers_404(api_as, other_member, 
     before = counts()
     response = api_as(other_member).post_multipart(
         _task_url(application, "pqs") + "/transitions/upload",
-        {"action": "submit", "files": [SimpleUploadedFile("a.pdf", b"x")]},
+        {"action": "submit", "files": [SimpleUploadedFile("a.txt", b"x")]},
     )
     assert_error(response, 404, "not_found")
     assert counts() == before

@@ -8,13 +8,13 @@ from portal.api.errors import responses
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import NotificationOut
 from portal.api.v1._request import caller
-from portal.notifications.selectors import notification_list
+from portal.notifications import selectors
 
 router = Router(tags=["notifications"])
 
 
 @router.get("", response={200: list[NotificationOut], **responses()})
 @paginate(LimitOffset)
-def notifications(request: HttpRequest) -> object:
+def notification_list(request: HttpRequest) -> object:
     """Your notifications, newest first."""
-    return notification_list(user=caller(request))
+    return selectors.notification_list(user=caller(request))

@@ -1,3 +1,3 @@
-from portal.qualification.tests.fixtures import driver, team
+from portal.qualification.tests.fixtures import driver, team, workflow_core_only
 
-__all__ = ["driver", "team"]
+__all__ = ["driver", "team", "workflow_core_only"]

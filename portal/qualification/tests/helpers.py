@@ -54,7 +54,7 @@ def reachable_states(kind: TaskKind, *, optional: bool, has_dependencies: bool) 
 
 # Where `advance` is stopped to put a whole application at each status.
 AT_STATUS: Mapping[str, dict[str, Any]] = {
-    "in_preparation": {"stop_before": "pqs"},
+    "in_preparation": {"stop_before": "pit"},
     "in_testing": {"stop_before": "qt"},
     "final_qad": {"stop_before": "final_qad"},
     "in_approval": {"stop_before": "approval_dip_manager"},

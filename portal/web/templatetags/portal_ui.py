@@ -83,7 +83,7 @@ def govuk_widget(field: BoundField) -> SafeString:
         described_by.append(f"{field.auto_id}-error")
         if css != "govuk-checkboxes__input":
             css += f" {css}--error"
-    attrs = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     return field.as_widget(attrs=attrs)

@@ -9,7 +9,7 @@ from portal.audit.services import audit_verify
 from portal.qualification.models import Application, Task
 from portal.qualification.workflow import ApplicationStatus, Decision, TaskState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_tasks")]
 
 
 def test_non_sit_supplier_walks_from_creation_to_active_through_the_web(client, org, member, director, staff):

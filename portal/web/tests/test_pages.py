@@ -6,7 +6,7 @@ from django.urls import reverse
 from portal.accounts.roles import Role
 from portal.qualification.workflow import ApplicationStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_tasks")]
 
 
 @pytest.mark.parametrize(
@@ -181,6 +181,7 @@ def test_process_page_draws_routes_and_matrix(login, member):
     assert "MOA / MEM" in html
     assert "Director sign-off" in html
     assert "Testing Assurance" in html
+    assert "Only where the role needs BSC PAB approval" in html
 
 
 def test_new_application_page_is_for_participants_only(login, staff, member):

@@ -8,7 +8,7 @@ from portal.audit.models import AuditEvent
 from portal.qualification.models import Attachment, TaskEntry
 from portal.qualification.workflow import TaskState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_tasks")]
 
 
 def _pqs_url(application, action=""):

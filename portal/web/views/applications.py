@@ -1,5 +1,6 @@
 """The applications list, registering an application, one application's page, and closing it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,6 @@ def application_create_page(request: HttpRequest) -> HttpResponse:
         "nav": "applications",
         "form": form,
         "choices": choices,
-        "route_hints": {route.code: route.description for route in choices.routes},
     }
     if request.method != "POST":
         return render_page(request, "web/application_create.html", context)
@@ -88,15 +88,11 @@ def application_create_page(request: HttpRequest) -> HttpResponse:
             market_role_code=data["market_role"],
             route_code=data["route"],
         )
-    except NotFound as exc:
-        # The organisation is one the form offered, so this is the user losing membership meanwhile.
-        errors = PageErrors.from_error(exc, CREATE_FIELD_TARGETS)
-        errors.status = 400
-        return render_page(request, "web/application_create.html", context, errors=errors)
+    except NotFound:
+        raise
     except ApplicationError as exc:
-        return render_page(
-            request, "web/application_create.html", context, errors=PageErrors.from_error(exc, CREATE_FIELD_TARGETS)
-        )
+        errors = PageErrors.from_error(exc, CREATE_FIELD_TARGETS)
+        return render_page(request, "web/application_create.html", context, errors=errors)
     messages.success(request, f"Application {application.reference} registered.")
     return redirect("web:application_detail", application_id=application.pk)
 
@@ -154,8 +150,8 @@ def _close_page(
     application_id: int,
     *,
     template: str,
-    allowed: Any,
-    service: Any,
+    allowed: Callable[[Application], bool],
+    service: Callable[..., Application],
     done: str,
 ) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
@@ -169,9 +165,9 @@ def _close_page(
         return render_page(request, template, context, errors=PageErrors.from_form(form))
     try:
         service(actor=request.user, application_id=application.pk, reason=form.cleaned_data["reason"])
+    except NotFound:
+        raise
     except ApplicationError as exc:
-        if isinstance(exc, NotFound):
-            raise
         return render_page(request, template, context, errors=PageErrors.from_error(exc, {"reason": "id_reason"}))
     messages.success(request, done.format(reference=application.reference))
     return redirect("web:application_detail", application_id=application.pk)

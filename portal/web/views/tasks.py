@@ -9,9 +9,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.errors import ApplicationError, NotFound
+from portal.qualification.hooks import task_page_url_name
 from portal.qualification.models import Attachment, Task
 from portal.qualification.selectors import task_available_transitions, task_entries, task_get
 from portal.qualification.services import MAX_ATTACHMENTS, task_transition
@@ -116,6 +118,17 @@ def action_form(transition: Transition) -> ActionForm:
     )
 
 
+def content_page_url(task: Task) -> str:
+    """The page of the app that holds this task's content (the PQS form, the QAD, …), if it has one."""
+    name = task_page_url_name(task.code)
+    if not name:
+        return ""
+    try:
+        return reverse(name, kwargs={"application_id": task.application_id})
+    except NoReverseMatch:  # the app's pages are not mounted in this deployment
+        return ""
+
+
 def _task_page(
     request: HttpRequest,
     task: Task,
@@ -146,6 +159,7 @@ def _task_page(
             "task": task,
             "tag": task_status_tag(task),
             "waiting": waiting_for(request.user, task),
+            "content_url": content_page_url(task),
             "entries": task_entries(task=task),
             "action_forms": forms,
             "max_attachments": MAX_ATTACHMENTS,

@@ -1,0 +1,31 @@
+"""The PIT pages. Included at the site root: `path("", include("portal.testing.urls"))`."""
+
+from django.urls import path
+
+from portal.testing import views
+
+app_name = "testing"
+
+urlpatterns = [
+    path("applications/<int:application_id>/pit/", views.pit_checklist_page, name="pit_checklist"),
+    path(
+        "applications/<int:application_id>/pit/criteria/<slug:criterion_code>/",
+        views.pit_criterion_record_page,
+        name="pit_criterion_record",
+    ),
+    path(
+        "applications/<int:application_id>/pit/criteria/<slug:criterion_code>/evidence/<int:evidence_id>/remove/",
+        views.pit_evidence_remove_page,
+        name="pit_evidence_remove",
+    ),
+    path(
+        "applications/<int:application_id>/pit/rttm/<slug:checkpoint>/",
+        views.pit_rttm_upload_page,
+        name="pit_rttm_upload",
+    ),
+    path(
+        "applications/<int:application_id>/pit/evidence/<int:evidence_id>/",
+        views.pit_evidence_download,
+        name="pit_evidence_download",
+    ),
+]
