@@ -123,13 +123,17 @@ def _page(
         add_environment = DipEnvironment.PRODUCTION
     else:
         add_environment = None
+    errors = errors or PageErrors()
     context = {
         "nav": "applications",
         "onboarding": onboarding,
+        # The message shown beside the DIP ID field, and beside the note of the step form just sent.
+        "dip_id_error": errors.by_field.get("value") or errors.by_field.get("environment", ""),
+        "step_error": errors.by_field.get("note") or errors.by_field.get("done", ""),
         "application": onboarding.application,
         "task": onboarding.task,
         "add_environment": add_environment,
-        "errors": errors or PageErrors(),
+        "errors": errors,
         "failed": failed or FailedForm(),
     }
     return render(request, "dip/onboarding.html", context, status=errors.status if errors else 200)

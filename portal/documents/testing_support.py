@@ -16,8 +16,8 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.documents.models import DirectorSignature, QadSubmission
-from portal.documents.selectors import declaration_current, qad_answers, template_active, template_questions
-from portal.documents.services import AnswerChange, qad_answers_save, qad_sign, qad_submit
+from portal.documents.selectors import declaration_current, qad_answers, template_questions
+from portal.documents.services import AnswerChange, qad_answers_save, qad_sign, qad_submit, qad_version_start
 from portal.documents.workflow import KIND_FOR_TASK, SIGNOFF_TASK, QadKind
 from portal.qualification.models import Application, Task
 from portal.qualification.workflow import Action
@@ -36,13 +36,11 @@ def _evidence_upload(application: Application, kind: str) -> SimpleUploadedFile:
 def qad_complete_answers(*, actor: Any, application: Application, kind: str, text: str = "") -> QadSubmission:
     """Answer every question the application's role group answers that the draft has not answered,
     and attach one evidence file (uploaded once) wherever evidence is expected and missing."""
-    template = template_active()
-    assert template is not None, "no QAD template is active"
-    draft = QadSubmission.objects.filter(application=application, kind=kind, status="draft").first()
-    existing = {a.question.number: a for a in qad_answers(draft).values()} if draft is not None else {}
-    questions = template_questions(
-        draft.template if draft is not None else template, role_group_id=application.market_role.role_group_id
-    )
+    # The draft: the existing one, or a new version copied from the last (the first Final QAD from the
+    # Initial QAD), so that what was written before is kept.
+    draft = qad_version_start(actor=actor, application_id=application.pk, kind=kind)
+    existing = {a.question.number: a for a in qad_answers(draft).values()}
+    questions = template_questions(draft.template, role_group_id=application.market_role.role_group_id)
     evidence_id: int | None = None
     for held in existing.values():
         for evidence in held.evidence.all():
@@ -66,7 +64,6 @@ def qad_complete_answers(*, actor: Any, application: Application, kind: str, tex
                 uploaded = True
         changes.append(AnswerChange(question.number, new_text, uploads, attach))
     if not changes:
-        assert draft is not None
         return draft
     draft = qad_answers_save(actor=actor, application_id=application.pk, kind=kind, changes=changes)
     if uploaded:

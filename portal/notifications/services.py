@@ -39,23 +39,32 @@ def notify(
 
 
 def notification_send_email(*, notification_id: int) -> None:
-    """Send one notification's e-mail. Idempotent: a notification already sent is not sent again."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+    """Send one notification's e-mail. Idempotent: a notification already sent is not sent again.
+
+    A failed attempt is recorded on the notification (`failed`) and the error raised again, so the job
+    is recorded as failed too; a later attempt may still send it."""
+    try:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+            )
+            if notification is None or notification.email_status == Notification.EmailStatus.SENT:
+                return
+            link = f"{settings.PORTAL_BASE_URL}{notification.link}" if notification.link else settings.PORTAL_BASE_URL
+            message = EmailMessage(
+                subject=f"[MHHS Qualification] {notification.subject}",
+                body=f"{notification.body}\n\nOpen in the portal: {link}\n",
+                to=[notification.recipient.email],
+            )
+            message.send(fail_silently=False)
+            notification.email_status = Notification.EmailStatus.SENT
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["email_status", "emailed_at"])
+    except Exception:
+        Notification.objects.filter(pk=notification_id).exclude(email_status=Notification.EmailStatus.SENT).update(
+            email_status=Notification.EmailStatus.FAILED
         )
-        if notification is None or notification.email_status == Notification.EmailStatus.SENT:
-            return
-        link = f"{settings.PORTAL_BASE_URL}{notification.link}" if notification.link else settings.PORTAL_BASE_URL
-        message = EmailMessage(
-            subject=f"[MHHS Qualification] {notification.subject}",
-            body=f"{notification.body}\n\nOpen in the portal: {link}\n",
-            to=[notification.recipient.email],
-        )
-        message.send(fail_silently=False)
-        notification.email_status = Notification.EmailStatus.SENT
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["email_status", "emailed_at"])
+        raise
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> None:

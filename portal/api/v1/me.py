@@ -47,6 +47,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 
 @router.delete("/tokens/{int:token_id}", response={204: None, **responses(403, 404, 409)})
 def token_revoke(request: HttpRequest, token_id: ObjectId) -> Status[None]:
-    """Revoke one of your API tokens at once. Later requests with it answer 401."""
+    """Revoke one of your API tokens at once; later requests with it answer 401. (An administrator may
+    revoke anyone's token this way.)"""
     api_token_revoke(actor=caller(request), token_id=token_id)
     return Status(204, None)

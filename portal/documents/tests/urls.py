@@ -1,6 +1,8 @@
 """The site's URLs with the QAD pages and the QAD API router mounted, for the QAD tests (the portal
 mounts them in `config/urls.py` and `portal/api/api.py`)."""
 
+from collections.abc import Sequence
+
 from django.urls import URLPattern, URLResolver, include, path
 
 from config.urls import urlpatterns as site
@@ -21,7 +23,7 @@ errors.install(test_api)
 test_api.add_router("/v1/qad", qad.router)
 
 
-def _has_documents(patterns: list[URLResolver | URLPattern]) -> bool:
+def _has_documents(patterns: Sequence[URLResolver | URLPattern]) -> bool:
     return any(isinstance(p, URLResolver) and p.namespace == "documents" for p in patterns)
 
 

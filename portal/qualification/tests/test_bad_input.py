@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from portal.accounts.roles import Role
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from portal.factories import OrganisationFactory, make_member
 from portal.participants.models import MPID_PATTERN, MarketRole
 from portal.qualification import services
 from portal.qualification.models import Application, Attachment, Route
@@ -258,7 +257,6 @@ def test_good_attachments_are_stored_with_their_digest(pit, member):
         assert stored.read() == content
 
 
-def test_another_organisation_does_not_find_the_task(pit):
-    stranger = make_member(OrganisationFactory())
-    refused(submit, NotFound, member=stranger, application=pit)
+def test_another_organisation_does_not_find_the_task(pit, other_member):
+    refused(submit, NotFound, member=other_member, application=pit)
     assert pit.tasks.get(code="pit").state == TaskState.NOT_STARTED

@@ -1,11 +1,14 @@
 """Side exits: withdrawal by the participant and non-completion recorded by a Code Body — who may,
 from which statuses, with a reason — and what a closed application still allows (nothing)."""
 
+from collections.abc import Callable
+
 import pytest
 
 from portal.accounts.roles import Role
 from portal.audit.models import AuditEvent
 from portal.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.qualification.models import Application
 from portal.qualification.selectors import task_available_transitions, task_get, work_queue
 from portal.qualification.services import application_mark_non_completion, application_withdraw
 from portal.qualification.tests.helpers import AT_STATUS, last_notification_id, organisation_people, snapshot
@@ -16,16 +19,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("team")]
 AS = ApplicationStatus
 R = Role
 OPEN_UNTIL_QUALIFIED = {AS.IN_PREPARATION, AS.IN_TESTING, AS.FINAL_QAD, AS.IN_APPROVAL}
-CLOSES = {
+CLOSES: dict[str, tuple[Callable[..., Application], ApplicationStatus, str]] = {
     "withdraw": (application_withdraw, AS.WITHDRAWN, "application.withdraw"),
     "non_completion": (application_mark_non_completion, AS.NON_COMPLETION, "application.non_completion"),
 }
 # Who may close an application each way; everyone else who can see it is refused.
-MAY = {
+MAY: dict[str, list[str | Role]] = {
     "withdraw": ["member", "director"],
     "non_completion": [R.ELEXON_ANALYST, R.REC_CODE_MANAGER, R.ADMINISTRATOR],
 }
-MAY_NOT = {
+MAY_NOT: dict[str, list[str | Role]] = {
     "withdraw": [R.ELEXON_ANALYST, R.QSP, R.REC_CODE_MANAGER, R.ADMINISTRATOR, R.SERVICE_ACTIVATION],
     "non_completion": ["member", "director", R.QSP, R.TESTING_ASSURANCE, R.DIP_MANAGER, R.PAB_SECRETARY],
 }
@@ -55,7 +58,7 @@ def test_closing_is_possible_only_until_qualified(application, driver, person, t
     application = driver.at_status(application, status)
     user = person(MAY[how][0])
     before = snapshot()
-    last_event = AuditEvent.objects.order_by("-sequence").first()
+    last_event = AuditEvent.objects.latest("sequence")
     since = last_notification_id()
 
     if status not in OPEN_UNTIL_QUALIFIED:

@@ -1,10 +1,13 @@
 """Dependencies make a task "cannot start yet" until every task it waits for is done; optional tasks
 can be marked not required, with a reason, and required ones cannot."""
 
+from typing import cast
+
 import pytest
 
 from portal.core.errors import InvalidInput, InvalidTransition
 from portal.factories import MpidFactory, OrganisationFactory, make_member
+from portal.participants.models import Organisation
 from portal.qualification.selectors import task_available_transitions, task_get
 from portal.qualification.tests.helpers import snapshot
 from portal.qualification.workflow import DONE_STATES, Action, TaskState, actions_for_kind, transition_for
@@ -50,7 +53,7 @@ SUBMISSIONS = {
 def register(make_application):
     def make(route):
         if route == "new_entrant_ldso":
-            newcomer = OrganisationFactory(is_new_entrant=True)
+            newcomer = cast(Organisation, OrganisationFactory(is_new_entrant=True))
             MpidFactory(organisation=newcomer)
             return make_application(market_role="LDSO", route=route, organisation=newcomer, actor=make_member(newcomer))
         return make_application(market_role=ROUTE_ROLE[route], route=route)

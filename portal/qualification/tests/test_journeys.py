@@ -173,7 +173,7 @@ def test_deferral_then_resubmission(team_and_application, driver, team):
     assert (deferred.state, deferred.decision, deferred.waiting_on) == (S.CHANGES_REQUESTED, "deferred", "actor")
     told = recipients_of("BSC PAB approval deferred", since=since)
     assert told == without(participants, driver.user_for(application, "approval_bsc_pab", "assurer"))
-    assert "Bring the test report to June." in application.notifications.filter(pk__gt=since).first().body
+    assert "Bring the test report to June." in application.notifications.filter(pk__gt=since).earliest("pk").body
     member = driver.user_for(application, "approval_bsc_pab", "actor")
     assert [t.code for t in work_queue(user=member) if t.application_id == application.pk] == ["approval_bsc_pab"]
 

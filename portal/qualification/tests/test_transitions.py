@@ -138,7 +138,7 @@ def test_allowed_transition(application, driver, team, code, action, source):
     driver.place(application, code, source)
     actor = driver.user_for(application, code, transition.party)
     entries_before = TaskEntry.objects.count()
-    last_event = AuditEvent.objects.order_by("-sequence").first()
+    last_event = AuditEvent.objects.latest("sequence")
     since = last_notification_id()
 
     task = task_transition(actor=actor, application_id=application.pk, task_code=code, action=action, comment=COMMENT)
@@ -159,13 +159,13 @@ def test_allowed_transition(application, driver, team, code, action, source):
 
     # One entry in the task's thread.
     assert TaskEntry.objects.count() == entries_before + 1
-    entry = task.entries.order_by("-id").first()
+    entry = task.entries.latest("id")
     assert (entry.actor, entry.action, entry.from_state, entry.to_state) == (actor, action, source, task.state)
     assert entry.decision == (transition.decision or "")
     assert entry.comment == COMMENT
 
     # One audit event, with the state before and after.
-    events = list(AuditEvent.objects.filter(sequence__gt=last_event.sequence if last_event else 0))
+    events = list(AuditEvent.objects.filter(sequence__gt=last_event.sequence))
     assert len(events) == 1
     event = events[0]
     assert event.action == f"task.{action}"
