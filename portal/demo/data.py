@@ -225,7 +225,7 @@ ORGANISATIONS: tuple[OrganisationSpec, ...] = (
     OrganisationSpec(
         BRIGHTWATER,
         "09214576",
-        ("BRTW",),
+        ("BRTW", "BRTN"),
         (
             Person("tom.reilly@brightwater-power.example", "Tom Reilly", "Industry Codes Manager"),
             Person("anita.shah@brightwater-power.example", "Anita Shah", "Director of Regulation", True),
@@ -556,6 +556,26 @@ APPLICATIONS: tuple[ApplicationSpec, ...] = (
         dip_id="1009204425",
     ),
     ApplicationSpec(
+        "Final QAD submitted, waiting for the Code Bodies' review",
+        BRIGHTWATER,
+        "BRTN",
+        "SUP",
+        "sit",
+        ApplicationStatus.FINAL_QAD,
+        (
+            Walk(until_before="final_qad"),
+            Step(
+                "final_qad",
+                Action.SUBMIT,
+                Role.PARTICIPANT_MEMBER,
+                "Final QAD for BRTN, our second Supplier MPID, which runs on the same platform as BRTW. The "
+                "evidence is the same SIT evidence set, with the BRTN-specific DIP onboarding and migration "
+                "results in sections 3.2 and 4.5. Every SIT test case passed, so there is no work-off plan.",
+            ),
+        ),
+        dip_id="2300000195",
+    ),
+    ApplicationSpec(
         "withdrawn by the participant",
         FENWICK,
         "FNDL",
@@ -661,7 +681,7 @@ APPLICATIONS: tuple[ApplicationSpec, ...] = (
         analyst=1,
     ),
     ApplicationSpec(
-        "submitted: PIT exit waiting for Programme assurance",
+        "submitted: PIT exit and DIP onboarding waiting for assurance",
         HALCYON,
         "HLCN",
         "SDS",
@@ -674,10 +694,11 @@ APPLICATIONS: tuple[ApplicationSpec, ...] = (
             Step("pit", Action.SUBMIT, Role.PARTICIPANT_MEMBER, by="zara.hussain@halcyon-data.example"),
             Step(
                 "dip_onboarding",
-                Action.START,
+                Action.SUBMIT,
                 Role.PARTICIPANT_MEMBER,
-                "Onboarding under way: GlobalSign vetting is complete; we are waiting on domain "
-                "verification before the certificates can be issued.",
+                "Onboarding steps complete in pre-production. GlobalSign vetting and domain verification "
+                "took longer than planned, but the certificates are now issued and the webhook is live. "
+                "DIP ID 4100000406 recorded for HLCN as SDS.",
             ),
         ),
         dip_id="4100000406",

@@ -262,12 +262,13 @@ class QadDiff:
         return [row for row in self.rows if row.change != "unchanged"]
 
 
-_TOKENS = re.compile(r"(\s+)")
+# A word with the spaces after it: differences read as whole words, not as shared spaces.
+_TOKENS = re.compile(r"\s*\S+\s*|\s+")
 
 
 def text_segments(before: str, after: str) -> list[tuple[str, str]]:
     """Word-level differences: ("equal" | "delete" | "insert", text) in reading order."""
-    old, new = _TOKENS.split(before), _TOKENS.split(after)
+    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
     segments: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op == "equal":

@@ -133,8 +133,7 @@ def pqs_save_draft(*, actor: Any, application_id: int, fields: PqsFields) -> Pqs
     after = pqs_values(pqs)
     if before == after and pqs.pk is not None:
         return pqs
-    pqs.updated_by = actor
-    pqs.save()
+    _touch(pqs, actor)
     audit_record(
         actor=actor,
         action="pqs.save_draft",
@@ -161,11 +160,9 @@ def reliance_item_add(
     _check_may_edit(actor, application, task)
     values, evidence = _clean_item(application, fields, uploads=uploads, current=[])
     pqs = _pqs_for_update(application)
-    if pqs.pk is None:
-        pqs.updated_by = actor
-        pqs.save()
-    elif pqs.items.count() >= MAX_ITEMS:
+    if pqs.pk is not None and pqs.items.count() >= MAX_ITEMS:
         raise InvalidInput(f"A proposal may have at most {MAX_ITEMS} items.", details={"field": "items"})
+    _touch(pqs, actor)
     item = RelianceProposalItem.objects.create(pqs=pqs, **values)
     item.evidence.set(evidence + _store_uploads(actor, application, item, uploads))
     audit_record(
@@ -203,6 +200,7 @@ def reliance_item_update(
     if item.decision != ItemDecision.PENDING:
         item.changed_since_decision = True
     item.save()
+    _touch(_pqs_for_update(application), actor)
     audit_record(
         actor=actor,
         action="pqs.item.update",
@@ -226,6 +224,7 @@ def reliance_item_remove(*, actor: Any, application_id: int, item_id: int) -> No
     title = item.title
     item_pk = item.pk
     item.delete()
+    _touch(_pqs_for_update(application), actor)
     audit_record(
         actor=actor,
         action="pqs.item.remove",
@@ -449,6 +448,15 @@ def _pqs_for_update(application: Application) -> PqsSubmission:
     if pqs is None:
         pqs = PqsSubmission(application=application)
     return pqs
+
+
+def _touch(pqs: PqsSubmission, actor: Any) -> None:
+    """Record who changed the PQS last. A PQS changed after it was submitted (sent back, or its task
+    reopened) is a draft again until it is next submitted."""
+    pqs.updated_by = actor
+    if pqs.status == PqsStatus.SUBMITTED:
+        pqs.status = PqsStatus.DRAFT
+    pqs.save()
 
 
 def _item_for_update(application: Application, item_id: int) -> RelianceProposalItem:

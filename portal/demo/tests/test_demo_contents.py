@@ -64,8 +64,10 @@ def test_demo_puts_applications_at_every_stage(demo: DemoLoadReport) -> None:
     assert created.status == ApplicationStatus.IN_PREPARATION
     assert not TaskEntry.objects.filter(task__application=created).exists()
 
-    # Submitted, and waiting on a reviewer.
-    assert _states(_app("HLCN", "SDS"))["pit"] == TaskState.SUBMITTED
+    # Submitted, and waiting on the reviewers.
+    submitted = _states(_app("HLCN", "SDS"))
+    assert submitted["pit"] == TaskState.SUBMITTED and submitted["dip_onboarding"] == TaskState.SUBMITTED
+    assert _states(_app("BRTN", "SUP"))["final_qad"] == TaskState.SUBMITTED
 
     # Changes requested, with the reviewer's comment in the thread.
     changes = Task.objects.get(application=_app("HLCN", "ADS"), code="initial_qad")

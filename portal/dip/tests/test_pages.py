@@ -174,3 +174,8 @@ def test_after_submitting_only_production_can_be_recorded(login, member, dip_man
 
 def test_signing_in_is_required(client, dip_app):
     assert client.get(page_url(dip_app)).status_code == 302
+
+
+def test_the_task_page_links_to_dip_onboarding(login, member, dip_app):
+    html = login(member).get(reverse("web:task_detail", args=[dip_app.pk, "dip_onboarding"])).content.decode()
+    assert page_url(dip_app) in html

@@ -392,3 +392,20 @@ def test_submitting_freezes_version_one(member, submitted):
     assert version.content["pqs"]["preferred_wave"] == "wave-2"
     assert len(version.content["items"]) == 2
     assert task_of(application).state == TaskState.SUBMITTED
+
+
+def test_a_change_after_the_task_was_reopened_makes_the_pqs_a_draft_again(member, analyst, make_application):
+    from portal.qualification.services import task_reopen
+
+    application = make_application()
+    pqs_save_draft(actor=member, application_id=application.pk, fields=PLAN)
+    _submit(application, member)
+    task_transition(actor=analyst, application_id=application.pk, task_code="pqs", action="accept")
+    task_reopen(actor=analyst, application_id=application.pk, task_code="pqs", reason="Wave capacity changed.")
+    assert PqsSubmission.objects.get().status == PqsStatus.SUBMITTED
+    pqs_save_draft(actor=member, application_id=application.pk, fields=replace(PLAN, preferred_wave="wave-3"))
+    pqs = PqsSubmission.objects.get()
+    assert (pqs.status, pqs.version) == (PqsStatus.DRAFT, 1)
+    _submit(application, member)
+    pqs.refresh_from_db()
+    assert (pqs.status, pqs.version) == (PqsStatus.SUBMITTED, 2)

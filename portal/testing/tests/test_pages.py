@@ -202,3 +202,8 @@ def test_submitting_on_the_task_page_shows_what_is_missing(login, member, pit_ap
     assert "PIT cannot be submitted yet:" in html
     assert "the RTTM at PIT exit has not been uploaded" in html
     assert snapshot() == before
+
+
+def test_the_task_page_links_to_the_checklist(login, member, pit_app):
+    html = login(member).get(reverse("web:task_detail", args=[pit_app.pk, "pit"])).content.decode()
+    assert page_url(pit_app) in html
