@@ -6,4 +6,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api.urls")),
     path("", include("portal.web.urls")),
+    # The pages of each task's structured content, all under applications/<id>/…
+    path("", include("portal.prequalification.urls")),
+    path("", include("portal.testing.urls")),
+    path("", include("portal.dip.urls")),
 ]

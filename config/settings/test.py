@@ -1,6 +1,7 @@
 """Settings for the test suite: the same stack, with fast password hashing and in-memory e-mail."""
 
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES
@@ -16,4 +17,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 # Static files are served from the finders in tests; an empty collect directory keeps WhiteNoise quiet.
-STATIC_ROOT = tempfile.mkdtemp(prefix="portal-test-static-")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="portal-test-static-"))

@@ -18,7 +18,7 @@ from ninja.operation import Operation
 
 from portal.api import errors
 from portal.api.auth import bearer_auth, session_auth
-from portal.api.v1 import applications, me, notifications, reference, tasks
+from portal.api.v1 import applications, dip, me, notifications, pit, prequalification, reference, tasks
 
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
@@ -101,3 +101,6 @@ api.add_router("/v1/applications", applications.router)
 api.add_router("/v1", tasks.router)
 api.add_router("/v1/reference", reference.router)
 api.add_router("/v1/notifications", notifications.router)
+api.add_router("/v1", prequalification.router)
+api.add_router("/v1", pit.router)
+api.add_router("/v1", dip.router)

@@ -2,9 +2,10 @@
 
 People and organisations are created directly: they are the starting point, as an administrator
 would set them up. Every application is then registered and moved forward only through the ordinary
-services (`application_create`, `task_transition`, `application_withdraw`) by demo users who hold the
-right roles, so its task threads, audit events and notifications are exactly what those users' own
-actions would have made.
+services (`application_create`, `task_transition`, `application_withdraw`, and the content apps'
+services for the PQS, the PIT checklist, DIP onboarding, the QAD answers and the Director's signature,
+made with the demo password) by demo users who hold the right roles, so its task threads, audit events
+and notifications are exactly what those users' own actions would have made.
 
 The load is idempotent: whatever already exists (matched by e-mail address, organisation name, MPID,
 or MPID × market role for an application) is left alone, so a second run adds nothing. It runs in one

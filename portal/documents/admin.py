@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from portal.accounts.roles import Role
+from portal.accounts.selectors import user_roles
 from portal.audit.admin import ReadOnlyModelAdmin
 from portal.core.errors import ApplicationError
 from portal.documents.forms import TemplateUploadForm
@@ -86,10 +88,6 @@ class QadTemplateAdmin(ReadOnlyModelAdmin):
             *super().get_urls(),
         ]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Needed for the "activate" action; the form itself shows every field read-only.
-        return bool(request.user.is_superuser)
-
     @admin.display(description="Questions")
     def question_count(self, obj: QadTemplate) -> int:
         return obj.questions.count()
@@ -108,7 +106,7 @@ class QadTemplateAdmin(ReadOnlyModelAdmin):
 
     def load_view(self, request: HttpRequest) -> HttpResponse:
         """Upload a template file: checked, loaded and (by default) activated; problems listed."""
-        if not request.user.is_superuser:
+        if Role.ADMINISTRATOR not in user_roles(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         problems: list[str] = []
         form = TemplateUploadForm(request.POST or None, request.FILES or None)
@@ -143,6 +141,13 @@ class DeclarationForm(forms.ModelForm):
         fields = ("text",)
         widgets = {"text": forms.Textarea(attrs={"rows": 12, "cols": 90})}
 
+    def clean_text(self) -> str:
+        text = (self.cleaned_data.get("text") or "").strip()
+        current = Declaration.objects.filter(is_current=True).first()
+        if current is not None and current.text == text:
+            raise forms.ValidationError("The text is the same as the current declaration.")
+        return text
+
 
 @admin.register(Declaration)
 class DeclarationAdmin(ReadOnlyModelAdmin):
@@ -155,7 +160,7 @@ class DeclarationAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)
+        return Role.ADMINISTRATOR in user_roles(request.user)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -168,18 +173,14 @@ class DeclarationAdmin(ReadOnlyModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.fields if obj is not None else ("text",)
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None) -> Any:
-        if request.method == "POST" and request.user.is_superuser:
-            form = DeclarationForm(request.POST)
-            if form.is_valid():
-                try:
-                    declaration = declaration_publish(actor=request.user, text=form.cleaned_data["text"])
-                except ApplicationError as exc:
-                    self.message_user(request, exc.message, level=messages.ERROR)
-                else:
-                    self.message_user(request, f"Published version {declaration.version} of the declaration.")
-                    return HttpResponseRedirect(reverse("admin:documents_declaration_changelist"))
-        return super().add_view(request, form_url, extra_context)
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Adding publishes a new version through the service (numbered, made current, audited)."""
+        published = declaration_publish(actor=request.user, text=form.cleaned_data["text"])
+        obj.pk = published.pk
+        obj.version = published.version
+        obj.is_current = published.is_current
+        obj.created_at = published.created_at
+        obj.created_by = published.created_by
 
 
 class AnswerInline(_ReadOnlyInline):

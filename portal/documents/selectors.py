@@ -262,8 +262,8 @@ class QadDiff:
         return [row for row in self.rows if row.change != "unchanged"]
 
 
-# A word with the spaces after it: differences read as whole words, not as shared spaces.
-_TOKENS = re.compile(r"\s*\S+\s*|\s+")
+# A word with the spaces before it: differences read as whole words, not as shared spaces.
+_TOKENS = re.compile(r"\s*\S+|\s+")
 
 
 def text_segments(before: str, after: str) -> list[tuple[str, str]]:
@@ -506,3 +506,14 @@ def has_second_factor(user: Any) -> bool:
         bool(user is not None and user.is_authenticated)
         and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     )
+
+
+def evidence_visible(*, user: Any, evidence_id: int) -> bool:
+    """May the user download this evidence file? Within the application's scope; and a file of a QAD
+    only for those who read QADs (the BSC PAB, for one, sees a summary and not the QAD's evidence)."""
+    evidence = evidence_scope_for(user).select_related("application").filter(pk=evidence_id).first()
+    if evidence is None:
+        return False
+    if evidence.purpose.startswith("qad:") or evidence.qad_answers.exists():
+        return can_read_qad(user, evidence.application)
+    return True

@@ -853,12 +853,10 @@ def clarification_act(*, actor: Any, clarification_id: int, action: str, text: s
         application_id=application.pk,
     )
     if transition.party == ClarificationParty.PARTICIPANT:
-        authors = {m.author_id for m in clarification.messages.all() if not m.from_participant}
-        recipients = [u for u in _reviewers_of(application, task) if u.pk in authors] or _reviewers_of(
-            application, task
-        )
-        if clarification.raised_by.is_active and clarification.raised_by.pk not in {u.pk for u in recipients}:
-            recipients.append(clarification.raised_by)
+        # The reviewers in the thread (the one who raised it, and any who replied).
+        recipients = [
+            m.author for m in clarification.messages.select_related("author") if not m.from_participant
+        ] or _reviewers_of(application, task)
     else:
         recipients = list(organisation_users(application.organisation_id))
     notify(

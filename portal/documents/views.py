@@ -889,6 +889,8 @@ def safe_download_name(name: str) -> str:
 @qad_view
 def evidence_download(request: HttpRequest, evidence_id: int) -> Any:
     """An evidence file, as an attachment; every download by a reviewer is audited."""
+    if not selectors.evidence_visible(user=request.user, evidence_id=evidence_id):
+        raise Http404("No evidence file was found with that reference.")
     evidence = services.evidence_open_for_download(actor=request.user, evidence_id=evidence_id)
     try:
         handle = evidence.file.open("rb")

@@ -7,6 +7,7 @@ transitions of the `pqs` task (`qualification.services.task_transition`); the gu
 the end of this module take part in them.
 """
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ from portal.qualification.models import Application, Task
 from portal.qualification.permissions import application_scope_for
 from portal.qualification.services import task_transition
 from portal.qualification.workflow import Action, TaskState
+
+# Database keys are 64-bit; a wave's code is a slug. Anything else cannot name a row.
+MAX_ID = 2**63 - 1
+WAVE_CODE = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
 
 # --- input ---------------------------------------------------------------------------------------
 
@@ -485,7 +490,7 @@ def _text(value: Any, *, name: str, label: str, limit: int, problems: _Problems 
     message = ""
     if len(text) > limit:
         message = f"{label} must be {limit} characters or fewer"
-    elif any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+    elif any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in text):
         message = f"{label} contains control characters: remove them"
     if not message:
         return text
@@ -500,7 +505,8 @@ def _clean_pqs(fields: PqsFields) -> dict[str, Any]:
     values: dict[str, Any] = {}
     wave = None
     if fields.preferred_wave:
-        wave = Wave.objects.filter(code=fields.preferred_wave, is_active=True).first()
+        code = str(fields.preferred_wave)
+        wave = Wave.objects.filter(code=code, is_active=True).first() if WAVE_CODE.match(code) else None
         if wave is None:
             problems.add("preferred_wave", "Select a wave from the list")
     values["preferred_wave"] = wave
@@ -581,7 +587,8 @@ def _clean_item(
     evidence = current
     if fields.evidence_ids is not None:
         wanted = list(dict.fromkeys(int(i) for i in fields.evidence_ids))
-        evidence = list(EvidenceFile.objects.filter(pk__in=wanted, application=application).order_by("id"))
+        valid = [i for i in wanted if 1 <= i <= MAX_ID]
+        evidence = list(EvidenceFile.objects.filter(pk__in=valid, application=application).order_by("id"))
         if len(evidence) != len(wanted):
             problems.add("evidence_ids", "Link only evidence files uploaded to this application")
     if len(evidence) + len(uploads) > MAX_EVIDENCE_PER_ITEM:

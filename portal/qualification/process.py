@@ -2,7 +2,7 @@
 
 This is what a route *is*: which tasks exist, in which order, what each depends on, who acts, who
 assures, and which are optional. It is loaded into `Route` and `TaskDefinition` rows by a data
-migration and by `manage.py load_process_definitions`; after that an administrator may change the
+migration and by `manage.py load_reference_data`; after that an administrator may change the
 rows without code. Approval tasks are defined for every body; an application gets only those its
 role group needs under the approval-routing matrix (`participants.ApprovalRequirement`).
 """

@@ -5,14 +5,14 @@ sending back the PQS are actions of the `pqs` task (`POST /applications/{id}/tas
 whose guards say what is missing. Another organisation's PQS answers 404."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.v1._request import ObjectId, caller
+from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.core.errors import InvalidInput
 from portal.prequalification import selectors, services
 from portal.prequalification.models import (
@@ -66,7 +66,7 @@ class ItemIn(Schema):
     provider_name: str = Field("", max_length=MAX_SHORT_TEXT, description="Needed when relied on.")
     artefacts: str = Field("", max_length=MAX_TEXT, description="The artefacts that evidence the testing.")
     rationale: str = Field(max_length=MAX_TEXT)
-    evidence_ids: list[int] | None = Field(
+    evidence_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         None,
         max_length=MAX_EVIDENCE_PER_ITEM,
         description="Evidence files of this application to link; omit to keep the current links.",
@@ -227,7 +227,7 @@ def _item_answer(request: HttpRequest, application_id: int, item_id: int) -> dic
 
 PQS = "/applications/{int:application_id}/pqs"
 ITEM = PQS + "/items/{int:item_id}"
-WRITE_ERRORS = responses(403, 404, 409)
+WRITE_ERRORS = responses(400, 403, 404, 409)
 
 # --- operations ------------------------------------------------------------------------------------
 

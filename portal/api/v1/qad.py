@@ -383,6 +383,14 @@ def _version_detail(submission: QadSubmission, application: Application) -> dict
     }
 
 
+def _manifest(signature: DirectorSignature) -> dict[str, Any]:
+    try:
+        manifest = json.loads(signature.manifest)
+    except ValueError:
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def _signature(signature: DirectorSignature) -> dict[str, Any]:
     return {
         "id": signature.pk,
@@ -393,7 +401,7 @@ def _signature(signature: DirectorSignature) -> dict[str, Any]:
         "version": signature.submission.version,
         "declaration_version": signature.declaration.version,
         "manifest_sha256": signature.manifest_sha256,
-        "manifest": json.loads(signature.manifest),
+        "manifest": _manifest(signature),
         "voided_at": signature.voided_at,
         "void_reason": signature.void_reason,
     }
@@ -507,6 +515,28 @@ def qad_overview(request: HttpRequest, application_id: ObjectId) -> dict[str, An
         "signoff_state": signoff.state if signoff else None,
         "signature": _signature(signatures[0]) if signatures else None,
     }
+
+
+# Registered before the `{kind}` routes, whose path segment would otherwise take “sign” and “signatures”.
+@router.post("/applications/{int:application_id}/sign", response={201: SignatureOut, **WRITE_ERRORS})
+def qad_sign(request: HttpRequest, application_id: ObjectId, payload: SignIn) -> Status[dict[str, Any]]:
+    """Sign the agreed Final QAD: a Company Director of the organisation, or a signing delegate for a
+    role that qualifies under the REC alone, with their password (and authenticator code, if set up).
+    The signature seals a manifest of the exact version."""
+    signature = services.qad_sign(
+        actor=caller(request),
+        application_id=application_id,
+        password=payload.password,
+        declaration_version=payload.declaration_version,
+        otp_code=payload.otp_code,
+    )
+    return Status(201, _signature(selectors.signature_get(user=caller(request), signature_id=signature.pk)))
+
+
+@router.get("/applications/{int:application_id}/signatures", response={200: list[SignatureOut], **responses(404)})
+def signature_list(request: HttpRequest, application_id: ObjectId) -> list[dict[str, Any]]:
+    """Every signature of the application's Final QAD, newest first, valid or voided."""
+    return [_signature(s) for s in selectors.signatures_for(_application(request, application_id))]
 
 
 @router.get("/applications/{int:application_id}/{kind}", response={200: VersionDetail, **responses(404)})
@@ -689,27 +719,6 @@ def clarification_close(request: HttpRequest, clarification_id: ObjectId, payloa
 
 
 # --- sign-off --------------------------------------------------------------------------------------
-
-
-@router.post("/applications/{int:application_id}/sign", response={201: SignatureOut, **WRITE_ERRORS})
-def qad_sign(request: HttpRequest, application_id: ObjectId, payload: SignIn) -> Status[dict[str, Any]]:
-    """Sign the agreed Final QAD: a Company Director of the organisation, or a signing delegate for a
-    role that qualifies under the REC alone, with their password (and authenticator code, if set up).
-    The signature seals a manifest of the exact version."""
-    signature = services.qad_sign(
-        actor=caller(request),
-        application_id=application_id,
-        password=payload.password,
-        declaration_version=payload.declaration_version,
-        otp_code=payload.otp_code,
-    )
-    return Status(201, _signature(selectors.signature_get(user=caller(request), signature_id=signature.pk)))
-
-
-@router.get("/applications/{int:application_id}/signatures", response={200: list[SignatureOut], **responses(404)})
-def signature_list(request: HttpRequest, application_id: ObjectId) -> list[dict[str, Any]]:
-    """Every signature of the application's Final QAD, newest first, valid or voided."""
-    return [_signature(s) for s in selectors.signatures_for(_application(request, application_id))]
 
 
 @router.get("/signatures/{int:signature_id}", response={200: VerificationOut, **responses(404)})

@@ -280,9 +280,9 @@ def test_the_diff_shows_what_changed_question_by_question(stages, make_applicati
 
 def test_text_segments_mark_deletions_and_insertions():
     assert text_segments("The plan is late", "The plan is on time") == [
-        ("equal", "The plan is "),
-        ("delete", "late"),
-        ("insert", "on time"),
+        ("equal", "The plan is"),
+        ("delete", " late"),
+        ("insert", " on time"),
     ]
 
 

@@ -2,6 +2,7 @@
 clarifications, signing with the password, verification, and delegates."""
 
 import json
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,7 +24,7 @@ PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
 
 class Api:
     def __init__(self, user):
-        _, secret = api_token_create(actor=user, user=user, name="tests")
+        _, secret = api_token_create(actor=user, user=user, name=f"tests {uuid.uuid4().hex[:8]}")
         self.client = Client()
         self.headers = {"Authorization": f"Bearer {secret}"}
 

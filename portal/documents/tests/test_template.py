@@ -206,3 +206,29 @@ def test_versions_keep_their_template_and_a_new_version_moves_to_the_active_one(
     assert v2.template.version == "2.0"
     numbers = set(v2.answers.values_list("question__number", flat=True))
     assert "1.5" not in numbers and "1.6" not in numbers and "1.1" in numbers
+
+
+def test_the_admin_activates_a_template_and_publishes_a_declaration(client, admin_user):
+    from portal.documents.models import Declaration
+
+    data = default_data()
+    data["version"] = "6.0"
+    newer = qad_template_load(actor=admin_user, content=as_bytes(data))
+    old = QadTemplate.objects.get(version="1.0")
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/documents/qadtemplate/", {"action": "activate", "_selected_action": [old.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    old.refresh_from_db()
+    newer.refresh_from_db()
+    assert (old.status, newer.status) == (TemplateStatus.ACTIVE, TemplateStatus.RETIRED)
+
+    current = Declaration.objects.get(is_current=True)
+    same = client.post("/admin/documents/declaration/add/", {"text": current.text})
+    assert same.status_code == 200 and "same as the current declaration" in same.content.decode()
+    response = client.post("/admin/documents/declaration/add/", {"text": "I declare that the Final QAD is true."})
+    assert response.status_code == 302
+    latest = Declaration.objects.get(is_current=True)
+    assert latest.version == current.version + 1 and latest.created_by == admin_user
+    assert AuditEvent.objects.filter(action="qad_declaration.publish", target_id=str(latest.pk)).exists()

@@ -254,7 +254,7 @@ def test_evidence_downloads_are_scoped_safe_and_audited(as_user, member, other_m
     from portal.documents.services import evidence_store
 
     evidence = evidence_store(
-        actor=member, application=application, upload=SimpleUploadedFile("plan;v2.pdf", PDF), purpose="qad"
+        actor=member, application=application, upload=SimpleUploadedFile("plan;v2.pdf", PDF), purpose="qad:initial:2.2"
     )
     url = f"/evidence/{evidence.pk}/download/"
     response = as_user(member).get(url)
@@ -264,6 +264,7 @@ def test_evidence_downloads_are_scoped_safe_and_audited(as_user, member, other_m
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == PDF
     assert as_user(other_member).get(url).status_code == 404
+    assert as_user(staff(Role.PAB_MEMBER)).get(url).status_code == 404  # PAB sees a summary, not QAD evidence
     assert as_user(staff(Role.ELEXON_ANALYST)).get(url).status_code == 200
     assert AuditEvent.objects.filter(action="evidence.download", target_id=str(evidence.pk)).count() == 1
 

@@ -69,6 +69,7 @@ def test_a_draft_may_be_incomplete_and_saving_it_unchanged_writes_nothing(member
         (replace(PLAN, preferred_wave="wave-99"), "preferred_wave", "Select a wave from the list"),
         (replace(PLAN, pit_approach="x" * 5001), "pit_approach", "5000 characters or fewer"),
         (replace(PLAN, qt_approach="bell\x07"), "qt_approach", "control characters"),
+        (replace(PLAN, preferred_wave="wave-1\x00"), "preferred_wave", "Select a wave from the list"),
     ],
 )
 def test_bad_input_is_refused_with_its_field_and_nothing_is_stored(member, make_application, fields, field, message):
@@ -201,6 +202,9 @@ def test_an_item_not_relied_on_needs_no_provider(member, make_application):
         (replace(RELIED_ON, provider_name=""), "provider_name"),
         (replace(RELIED_ON, rationale=""), "rationale"),
         (replace(RELIED_ON, evidence_ids=[999999]), "evidence_ids"),
+        (replace(RELIED_ON, evidence_ids=[2**70, -1]), "evidence_ids"),
+        (replace(RELIED_ON, title="half a character \udaca"), "title"),
+        (replace(RELIED_ON, provider_name="nul\x00"), "provider_name"),
     ],
 )
 def test_bad_items_are_refused_and_nothing_is_stored(member, make_application, fields, field):
