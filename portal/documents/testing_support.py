@@ -99,6 +99,14 @@ def qad_sign_final(*, actor: Any, application: Application, password: str, otp_c
     )
 
 
+def qad_prepare_step(*, application: Application, task_code: str, action: str, actor: Any) -> None:
+    """Call just before taking `action` on task `task_code` as `actor`: before a QAD is submitted, every
+    question is answered (with evidence where expected). Anything else is left alone. Signing cannot be
+    prepared this way (it needs the signer's password): see `qad_journey_step`."""
+    if task_code in KIND_FOR_TASK and action == Action.SUBMIT:
+        qad_complete_answers(actor=actor, application=application, kind=KIND_FOR_TASK[task_code])
+
+
 def qad_journey_step(
     *, actor: Any, application: Application, task_code: str, action: str, password: str, comment: str = ""
 ) -> Task | None:

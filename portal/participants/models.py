@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from portal.core.models import TimeStampedModel
 
-MPID_PATTERN = r"^[A-Z0-9]{4}$"
+MPID_PATTERN = r"\A[A-Z0-9]{4}\Z"
 mpid_validator = RegexValidator(MPID_PATTERN, "An MPID is exactly 4 upper-case letters or digits, like SOUT.")
 
 
@@ -70,7 +70,7 @@ class Organisation(TimeStampedModel):
     company_number = models.CharField(
         max_length=8,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z0-9]{8}$", "A company number is 8 letters or digits, like 04256753.")],
+        validators=[RegexValidator(r"\A[A-Z0-9]{8}\Z", "A company number is 8 letters or digits, like 04256753.")],
     )
     is_new_entrant = models.BooleanField(default=False)
     is_bsc_party = models.BooleanField("BSC party", default=False)

@@ -284,3 +284,19 @@ def test_a_director_of_another_organisation_cannot_open_the_sign_page(as_user, o
     application = stages.final_agreed(make_application())
     outsider = make_member(other_org, director=True)
     assert as_user(outsider).get(f"/applications/{application.pk}/qad/sign/").status_code == 404
+
+
+def test_reviewers_see_the_submitted_version_not_the_draft(as_user, member, make_application, stages):
+    application = stages.initial_submitted(make_application())
+    stages.review(application, "initial_qad", "request_changes", "Expand 1.1.")
+    qad_answer_save(
+        actor=member, application_id=application.pk, kind="initial", question_number="1.1", text="Draft text."
+    )
+    client = as_user(stages.analyst)
+    page = client.get(base(application))
+    assert page.status_code == 200 and "Start version" not in body(page)
+    assert "Draft text." not in body(client.get(base(application) + "questions/1.1/"))
+    assert client.get(base(application) + "check/").status_code == 404
+    assert client.get(base(application) + "versions/2/").status_code == 404
+    mine = as_user(member).get(base(application) + "questions/1.1/")
+    assert "Draft text." in body(mine)
