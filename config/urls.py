@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("portal.prequalification.urls")),
     path("", include("portal.testing.urls")),
     path("", include("portal.dip.urls")),
+    path("", include("portal.documents.urls")),
 ]

@@ -8,7 +8,7 @@ import pytest
 
 from portal.accounts.models import User
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
-from portal.factories import MpidFactory, OrganisationFactory, make_member, make_staff
+from portal.factories import TEST_PASSWORD, MpidFactory, OrganisationFactory, make_member, make_staff
 from portal.participants.models import Organisation
 from portal.qualification.journey import advance_application
 from portal.qualification.models import Application, Task
@@ -21,7 +21,25 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     """The reference data comes from a data migration; tests that flush the database (transactional
     ones) get it loaded again."""
     if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
-        reference_data_load()
+        load_all_reference_data()
+
+
+def load_all_reference_data() -> None:
+    """What the data migrations load, loaded again after a flush."""
+    from portal.dip.onboarding_steps import dip_steps_load
+    from portal.documents.models import Declaration
+    from portal.documents.signing import DEFAULT_DECLARATION_TEXT
+    from portal.documents.template_data import default_template_load
+    from portal.prequalification.reference_data import waves_load
+    from portal.testing.pit_criteria import pit_criteria_load
+
+    reference_data_load()
+    waves_load()
+    pit_criteria_load()
+    dip_steps_load()
+    default_template_load()
+    if not Declaration.objects.exists():
+        Declaration.objects.create(version=1, text=DEFAULT_DECLARATION_TEXT, is_current=True)
 
 
 @pytest.fixture
@@ -111,6 +129,7 @@ def advance(actor_for: Callable[[Task, Role], User]) -> Callable[..., Applicatio
     """`advance(app, stop_before="final_qad")` walks the application forward with real transitions."""
 
     def run(application: Application, **kwargs: Any) -> Application:
+        kwargs.setdefault("password", TEST_PASSWORD)
         return advance_application(application, actor_for=actor_for, **kwargs)
 
     return run

@@ -18,7 +18,7 @@ from ninja.operation import Operation
 
 from portal.api import errors
 from portal.api.auth import bearer_auth, session_auth
-from portal.api.v1 import applications, dip, me, notifications, pit, prequalification, reference, tasks
+from portal.api.v1 import applications, dip, me, notifications, pit, prequalification, qad, reference, tasks
 
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
@@ -104,3 +104,4 @@ api.add_router("/v1/notifications", notifications.router)
 api.add_router("/v1", prequalification.router)
 api.add_router("/v1", pit.router)
 api.add_router("/v1", dip.router)
+api.add_router("/v1/qad", qad.router)

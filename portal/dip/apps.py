@@ -15,3 +15,9 @@ class DipConfig(AppConfig):
         register_guard(DIP_TASK, Action.SUBMIT, dip_submit_guard)
         register_guard(DIP_TASK, Action.ACCEPT, dip_accept_guard)
         register_task_page(DIP_TASK, "dip:onboarding")
+
+        # How the journey helper (demo data, tests) satisfies the guards above.
+        from portal.qualification.journey import register_step_preparer
+        from portal.dip.testing_support import dip_prepare_step
+
+        register_step_preparer(dip_prepare_step)

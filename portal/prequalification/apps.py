@@ -19,3 +19,9 @@ class PrequalificationConfig(AppConfig):
         register_effect(PQS_TASK, Action.REQUEST_CHANGES, services.effect_request_changes)
         register_effect(PQS_TASK, Action.ACCEPT, services.effect_accept)
         register_task_page(PQS_TASK, "prequalification:pqs")
+
+        # How the journey helper (demo data, tests) satisfies the guards above.
+        from portal.qualification.journey import register_step_preparer
+        from portal.prequalification.testing import pqs_prepare_step
+
+        register_step_preparer(pqs_prepare_step)

@@ -14,6 +14,26 @@ from portal.qualification.workflow import Action, Party, TaskKind, TaskState, ho
 
 # Given the task and the role that must act, return a user who holds that role for the application.
 ActorFor = Callable[[Task, Role], Any]
+# Fills a task's structured content just before a step (the PQS before it is submitted, say), as the
+# participant or reviewer would have: called with application=, task_code=, action=, actor=.
+StepPreparer = Callable[..., None]
+# Takes a step that the generic action cannot take (signing needs the signer's password) and answers
+# True; answers False for any other step. Called with application=, task_code=, action=, actor=, password=.
+StepTaker = Callable[..., bool]
+
+_preparers: list[StepPreparer] = []
+_takers: list[StepTaker] = []
+
+
+def register_step_preparer(preparer: StepPreparer) -> None:
+    """Apps that guard a task's transitions register how to satisfy their guard (in AppConfig.ready)."""
+    if preparer not in _preparers:
+        _preparers.append(preparer)
+
+
+def register_step_taker(taker: StepTaker) -> None:
+    if taker not in _takers:
+        _takers.append(taker)
 
 
 def _next_step(task: Task, skip_optional: bool) -> tuple[Party, Action] | None:
@@ -42,10 +62,14 @@ def advance_application(
     stop_before: str | None = None,
     stop_at_state: tuple[str, str] | None = None,
     skip_optional: bool = True,
+    password: str = "",
     max_steps: int = 100,
 ) -> Application:
     """Take the next available step, again and again, until the application is active, or the task
-    `stop_before` is about to be acted on, or the task `stop_at_state[0]` reaches `stop_at_state[1]`."""
+    `stop_before` is about to be acted on, or the task `stop_at_state[0]` reaches `stop_at_state[1]`.
+
+    Before each step the registered preparers fill the task's structured content; `password` is the
+    signers' password, for the Director sign-off."""
     for _ in range(max_steps):
         application.refresh_from_db()
         if application.is_closed:
@@ -65,9 +89,17 @@ def advance_application(
         if task.code == stop_before:
             return application
         role = Role(task.definition.roles_for(party)[0])
+        actor = actor_for(task, role)
+        for prepare in _preparers:
+            prepare(application=application, task_code=task.code, action=action, actor=actor)
+        if any(
+            take(application=application, task_code=task.code, action=action, actor=actor, password=password)
+            for take in _takers
+        ):
+            continue
         comment = "Not required: every test case was completed." if action == Action.MARK_NOT_REQUIRED else ""
         task_transition(
-            actor=actor_for(task, role),
+            actor=actor,
             application_id=application.pk,
             task_code=task.code,
             action=action,

@@ -8,7 +8,8 @@ from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import user_is_director_of, user_organisation_ids, user_roles
 from portal.participants.models import ApprovalBody, ApprovalRequirement
 from portal.qualification.models import Application, Task
-from portal.qualification.workflow import Party, Transition
+from portal.documents.signers import can_sign_final_qad
+from portal.qualification.workflow import Party, TaskKind, Transition
 
 # Staff who follow every application through the process.
 SEES_ALL = frozenset(
@@ -67,6 +68,10 @@ def user_holds_party(user: Any, task: Task, party: Party | str) -> bool:
 
 
 def can_take(user: Any, task: Task, transition: Transition) -> bool:
+    if task.definition.kind == TaskKind.SIGNOFF:
+        # Who may sign is the one signer rule: a Company Director, or a signing delegate for a role
+        # that qualifies under the REC alone.
+        return can_sign_final_qad(user, task.application)
     return user_holds_party(user, task, transition.party)
 
 

@@ -14,3 +14,9 @@ class TestingConfig(AppConfig):
 
         register_guard(PIT_TASK, Action.SUBMIT, pit_submit_guard)
         register_task_page(PIT_TASK, "testing:pit_checklist")
+
+        # How the journey helper (demo data, tests) satisfies the guards above.
+        from portal.qualification.journey import register_step_preparer
+        from portal.testing.testing_support import pit_prepare_step
+
+        register_step_preparer(pit_prepare_step)
