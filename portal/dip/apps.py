@@ -17,7 +17,7 @@ class DipConfig(AppConfig):
         register_task_page(DIP_TASK, "dip:onboarding")
 
         # How the journey helper (demo data, tests) satisfies the guards above.
-        from portal.qualification.journey import register_step_preparer
         from portal.dip.testing_support import dip_prepare_step
+        from portal.qualification.journey import register_step_preparer
 
         register_step_preparer(dip_prepare_step)

@@ -21,7 +21,7 @@ class PrequalificationConfig(AppConfig):
         register_task_page(PQS_TASK, "prequalification:pqs")
 
         # How the journey helper (demo data, tests) satisfies the guards above.
-        from portal.qualification.journey import register_step_preparer
         from portal.prequalification.testing import pqs_prepare_step
+        from portal.qualification.journey import register_step_preparer
 
         register_step_preparer(pqs_prepare_step)

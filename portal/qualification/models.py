@@ -18,7 +18,6 @@ from portal.qualification.workflow import (
     TaskState,
 )
 
-
 # Sorted, so that the constraints below (and so the migrations) are the same in every process.
 CLOSED_STATUS_VALUES = sorted(s.value for s in CLOSED_STATUSES)
 

@@ -6,9 +6,9 @@ from django.db.models import Q, QuerySet
 
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import user_is_director_of, user_organisation_ids, user_roles
+from portal.documents.signers import can_sign_final_qad
 from portal.participants.models import ApprovalBody, ApprovalRequirement
 from portal.qualification.models import Application, Task
-from portal.documents.signers import can_sign_final_qad
 from portal.qualification.workflow import Party, TaskKind, Transition
 
 # Staff who follow every application through the process.
