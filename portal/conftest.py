@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: organisations, participant and staff users, and
 applications placed at any stage of their process through the real services."""
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from portal.accounts.models import User
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.factories import TEST_PASSWORD, MpidFactory, OrganisationFactory, make_member, make_staff
 from portal.participants.models import Organisation
+from portal.qualification import hooks, journey
 from portal.qualification.journey import advance_application
 from portal.qualification.models import Application, Task
 from portal.qualification.reference_data import reference_data_load
@@ -40,6 +42,18 @@ def load_all_reference_data() -> None:
     default_template_load()
     if not Declaration.objects.exists():
         Declaration.objects.create(version=1, text=DEFAULT_DECLARATION_TEXT, is_current=True)
+
+
+@pytest.fixture
+def content_rules_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set aside the rules that the content apps (PQS, PIT checklist, DIP onboarding, QADs and their
+    signature) hook into task transitions, and the journey steps that satisfy them, so that every
+    task can be taken by its generic action. For tests of the workflow core and its generic faces;
+    the content rules are tested in their own apps and end to end in `portal/tests`."""
+    monkeypatch.setattr(hooks, "_guards", defaultdict(list))
+    monkeypatch.setattr(hooks, "_effects", defaultdict(list))
+    monkeypatch.setattr(journey, "_preparers", [])
+    monkeypatch.setattr(journey, "_takers", [])
 
 
 @pytest.fixture

@@ -35,14 +35,16 @@ def _caller(context: Any) -> Any:
 class ApplicationFilters(Schema):
     status: ApplicationStatus | None = Field(None, description="Only applications in this status.")
     route: str | None = Field(None, max_length=40, description="Only applications on this route (its code).")
-    organisation_id: int | None = Field(None, ge=1, description="Only this organisation's applications.")
+    organisation_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this organisation's applications.")
     search: str | None = Field(
         None, max_length=100, description="Organisation name (contains), MPID or market role code (exact)."
     )
 
 
 class ApplicationIn(Schema):
-    organisation_id: int = Field(ge=1, description="The applying organisation; you must be a member of it.")
+    organisation_id: int = Field(
+        ge=1, le=2**63 - 1, description="The applying organisation; you must be a member of it."
+    )
     mpid: str = Field(min_length=1, max_length=4, description="One of the organisation's MPIDs, e.g. NLEN.")
     market_role: str = Field(min_length=1, max_length=10, description="Market role code, e.g. SUP.")
     route: str = Field(min_length=1, max_length=40, description="Route code, e.g. non_sit_supplier_agent.")

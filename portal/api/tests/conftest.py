@@ -1,8 +1,7 @@
 """Calling the API in tests the way a client system does: over HTTP, with a bearer token per user."""
 
 import json
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ from django.test import Client
 
 from portal.accounts.models import User
 from portal.accounts.services import api_token_create
-from portal.qualification import hooks
 from portal.qualification.models import Application, Attachment, Task, TaskEntry
 
 CSRF_TOKEN = "k" * 32
@@ -44,16 +42,13 @@ class ApiClient:
 
 
 @pytest.fixture
-def generic_workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def generic_workflow(content_rules_off: None) -> None:
     """Set aside the content rules that other apps hook into task transitions (the PQS must be
     complete, the PIT checklist met, the QAD answered and signed with a password, …).
 
     The API offers the generic transitions of the process table; those rules are tested in their own
     apps and reach the API as ordinary application errors (see `test_tasks.py`). Without them, every
     task can be taken by the generic action, which is what the API tests exercise."""
-    monkeypatch.setattr(hooks, "_guards", defaultdict(list))
-    monkeypatch.setattr(hooks, "_effects", defaultdict(list))
-    yield
 
 
 @pytest.fixture

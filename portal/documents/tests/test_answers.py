@@ -297,4 +297,5 @@ def test_only_the_role_groups_questions_apply(initial, make_application):
 def test_completing_answers_covers_everything(initial, member):
     draft = qad_complete_answers(actor=member, application=initial, kind="initial")
     assert qad_missing(draft, role_group_id=initial.market_role.role_group_id) == []
-    assert EvidenceFile.objects.filter(application=initial).count() == 1
+    # One evidence pack, uploaded once and attached wherever evidence is expected.
+    assert EvidenceFile.objects.filter(application=initial, original_name="qad-evidence-pack.txt").count() == 1

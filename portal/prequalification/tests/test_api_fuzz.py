@@ -71,7 +71,9 @@ def test_every_operation_answers_generated_requests_as_documented(member, pqs_ap
     for operation in _operations():
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -88,7 +90,9 @@ def test_another_organisations_pqs_is_never_revealed_or_changed(other_member, pq
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             _aim(case, application, item)
             response = case.call(headers=headers)
@@ -107,7 +111,9 @@ def test_generated_requests_on_the_callers_own_pqs_answer_as_documented(member, 
     for operation in _operations():
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             _aim(case, application, item)
             case.call_and_validate(

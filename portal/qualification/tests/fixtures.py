@@ -1,6 +1,5 @@
 """Fixtures shared by the domain tests of several apps (imported by their conftest modules)."""
 
-from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
@@ -8,19 +7,16 @@ import pytest
 from portal.accounts.models import User
 from portal.accounts.roles import STAFF_ROLES, Role
 from portal.factories import make_staff
-from portal.qualification import hooks
 from portal.qualification.tests.helpers import ActorFor, Advance, Driver
 
 
 @pytest.fixture(autouse=True)
-def workflow_core_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def workflow_core_only(content_rules_off: None) -> None:
     """These tests exercise the workflow core: every task taken generically, as the process table
     allows. The apps that hold a task's content (the PQS, the PIT checklist, DIP onboarding, the QADs
     and their signature) hook guards and effects into its transitions; those rules are tested in their
     own apps, and are set aside here so that a generic submission is what it is in the core. That the
     core runs hooks at all, and where, is tested in `test_hooks.py`."""
-    monkeypatch.setattr(hooks, "_guards", defaultdict(list))
-    monkeypatch.setattr(hooks, "_effects", defaultdict(list))
 
 
 @pytest.fixture

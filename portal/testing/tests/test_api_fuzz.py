@@ -56,7 +56,9 @@ def test_every_operation_answers_generated_requests_as_documented(member, pit_ap
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -70,7 +72,9 @@ def test_another_organisations_checklist_is_never_revealed_or_changed(other_memb
     for operation in _operations():
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             case.path_parameters["application_id"] = pit_app.pk
             response = case.call(headers=headers)
@@ -88,7 +92,9 @@ def test_generated_requests_on_the_callers_own_application_answer_as_documented(
     for operation in _operations():
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def call(case):
             case.path_parameters["application_id"] = pit_app.pk
             case.call_and_validate(

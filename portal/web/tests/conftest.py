@@ -1,11 +1,9 @@
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from portal.qualification import hooks
 from portal.qualification.models import Application, Task
 
 
@@ -29,12 +27,10 @@ def task_of() -> Callable[[Application, str], Task]:
 
 
 @pytest.fixture
-def generic_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+def generic_tasks(content_rules_off: None) -> None:
     """Take every task generically, as the process table allows.
 
     The apps that hold a task's content (the PQS form, the PIT checklist, DIP onboarding, the QADs and
     their signature) hook guards and effects into its transitions; their rules and pages are tested in
     those apps. The task pages here are the generic face of the workflow, so most of these tests set
     the hooks aside; `test_task_hooks.py` keeps them and checks their refusals reach the page."""
-    monkeypatch.setattr(hooks, "_guards", defaultdict(list))
-    monkeypatch.setattr(hooks, "_effects", defaultdict(list))
