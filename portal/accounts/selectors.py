@@ -7,11 +7,11 @@ check asks them.
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from portal.accounts.models import User
+from portal.accounts.models import ApiToken, User
 from portal.accounts.roles import PARTICIPANT_ROLES, STAFF_ROLES, Role
-from portal.participants.models import Membership
+from portal.participants.models import Membership, Mpid
 
 AnyUser = User | AnonymousUser
 
@@ -74,3 +74,18 @@ def organisation_users(organisation_id: int, *, directors_only: bool = False) ->
     if directors_only:
         membership["memberships__is_director"] = True
     return User.objects.filter(is_active=True, **membership).distinct()
+
+
+def membership_list(*, user: Any) -> QuerySet[Membership]:
+    """The organisations the user acts for, each with its MPIDs."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .prefetch_related(Prefetch("organisation__mpids", queryset=Mpid.objects.order_by("code")))
+        .order_by("organisation__name")
+    )
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first, revoked ones included (their history is theirs)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

@@ -7,9 +7,8 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from portal.accounts.selectors import user_roles
+from portal.accounts.selectors import api_token_list, membership_list, user_roles
 from portal.accounts.services import api_token_create, api_token_revoke
-from portal.api import selectors as api_selectors
 from portal.api.errors import responses
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import MeOut, TokenCreatedOut, TokenIn, TokenOut
@@ -27,7 +26,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "email": user.email,
         "full_name": user.full_name,
         "roles": [{"code": role, "name": role.label} for role in sorted(user_roles(user))],
-        "organisations": list(api_selectors.membership_list(user=user)),
+        "organisations": list(membership_list(user=user)),
     }
 
 
@@ -35,7 +34,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @paginate(LimitOffset)
 def token_list(request: HttpRequest) -> object:
     """Your API tokens (the secrets are never shown again)."""
-    return api_selectors.api_token_list(user=caller(request))
+    return api_token_list(user=caller(request))
 
 
 @router.post("/tokens", response={201: TokenCreatedOut, **responses(400, 403, 409)})

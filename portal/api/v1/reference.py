@@ -4,10 +4,10 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
 
-from portal.api import selectors as api_selectors
 from portal.api.errors import responses
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import ApprovalMatrixRow, MarketRoleOut, RouteOut
+from portal.participants import selectors as participant_selectors
 from portal.qualification import selectors
 
 router = Router(tags=["reference data"])
@@ -24,11 +24,11 @@ def route_list(request: HttpRequest) -> object:
 @paginate(LimitOffset)
 def market_role_list(request: HttpRequest) -> object:
     """Active market roles and the role group each belongs to."""
-    return api_selectors.market_role_list()
+    return participant_selectors.market_role_list()
 
 
 @router.get("/approval-matrix", response={200: list[ApprovalMatrixRow], **responses()})
 @paginate(LimitOffset)
 def approval_matrix(request: HttpRequest) -> object:
     """For each role group, the bodies whose approval it needs to become MHHS Qualified."""
-    return api_selectors.approval_matrix()
+    return participant_selectors.approval_matrix()

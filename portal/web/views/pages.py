@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_is_staff_reviewer, user_organisation_ids
 from portal.participants.models import ApprovalBody, RoleGroup
+from portal.participants.selectors import approval_matrix
 from portal.qualification.models import Application, Route, Task, TaskDefinition
 from portal.qualification.selectors import application_list, application_status_counts, route_list, work_queue
 from portal.qualification.workflow import ApplicationStatus, TaskKind
@@ -104,14 +105,11 @@ def _role_labels(names: list[str]) -> list[str]:
 
 @portal_view
 def process(request: HttpRequest) -> HttpResponse:
-    routes = list(route_list().prefetch_related("role_groups__approval_requirements"))
     process_routes = []
-    role_groups: dict[int, RoleGroup] = {}
-    for route in routes:
+    for route in route_list():
         definitions = sorted(route.task_definitions.all(), key=lambda d: d.order)
         titles = {d.code: d.title for d in definitions}
         groups = list(route.role_groups.all())
-        role_groups.update({g.pk: g for g in groups})
         process_routes.append(
             ProcessRoute(
                 route=route,
@@ -130,7 +128,7 @@ def process(request: HttpRequest) -> HttpResponse:
     bodies = list(ApprovalBody)
     matrix = [
         (group, [body in {r.body for r in group.approval_requirements.all()} for body in bodies])
-        for group in sorted(role_groups.values(), key=lambda g: (g.order, g.name))
+        for group in approval_matrix()
     ]
     return render_page(
         request,
