@@ -5,90 +5,24 @@ Each view parses, calls one selector or service and renders. Refusals are shown 
 summary, each message linked to the field it is about; another organisation's application answers 404.
 """
 
-import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
+from portal.core.pages import PageErrors, portal_page
 from portal.dip import selectors, services
 from portal.dip.forms import DipIdForm, StepForm
 from portal.dip.models import DipEnvironment
 from portal.dip.permissions import dip_edit_refusal, dip_participant_refusal
 from portal.dip.selectors import DipOnboarding
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
-
-FORM_INVALID_STATUS = 400
-
-
 # --- errors in the GOV.UK error summary (the shape `components/error_summary.html` reads) ---------
-
-
-@dataclass(frozen=True)
-class ErrorItem:
-    text: str
-    target: str = ""
-
-
-@dataclass
-class PageErrors:
-    items: list[ErrorItem] = field(default_factory=list)
-    by_field: dict[str, str] = field(default_factory=dict)
-    status: int = FORM_INVALID_STATUS
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def add(self, text: str, *, field_name: str = "", target: str = "") -> None:
-        self.items.append(ErrorItem(text, target))
-        if field_name and field_name not in self.by_field:
-            self.by_field[field_name] = text
-
-    @classmethod
-    def from_form(cls, form: forms.BaseForm, targets: Mapping[str, str]) -> "PageErrors":
-        errors = cls()
-        for message in form.non_field_errors():
-            errors.add(str(message))
-        for name in form.fields:
-            for message in form.errors.get(name, []):
-                errors.add(str(message), field_name=name, target=targets.get(name, ""))
-        return errors
-
-    @classmethod
-    def from_error(cls, error: ApplicationError, targets: Mapping[str, str]) -> "PageErrors":
-        errors = cls(status=error.status)
-        name = str(error.details.get("field") or "")
-        if name in targets:
-            errors.add(error.message, field_name=name, target=targets[name])
-        else:
-            errors.add(error.message)
-        return errors
-
-
-def portal_page(view: View) -> View:
-    """Sign-in required; NotFound answers 404 (the same for another organisation's application as for
-    a missing one) and PermissionDenied answers 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-
-    return cast(View, login_required(wrapper))
 
 
 # --- the page ----------------------------------------------------------------------------------

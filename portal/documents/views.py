@@ -6,17 +6,11 @@ service is shown in the GOV.UK error summary of the same page, with its status; 
 organisation's application answers 404, like a missing one.
 """
 
-import functools
 import json
-import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.selectors import organisation_users, user_is_director_of
-from portal.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from portal.core.errors import ApplicationError, InvalidInput, NotFound
+from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.documents import selectors, services
 from portal.documents.forms import (
     AnswerForm,
@@ -54,71 +49,7 @@ from portal.documents.workflow import (
 from portal.qualification.models import Application, Task
 from portal.qualification.workflow import TaskState
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
-FORM_INVALID_STATUS = 400
-
-
 # --- what every page shares ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ErrorItem:
-    text: str
-    target: str = ""
-
-
-@dataclass
-class PageErrors:
-    """One GOV.UK error summary (`components/error_summary.html`), each message linked to its field."""
-
-    items: list[ErrorItem] = field(default_factory=list)
-    by_field: dict[str, str] = field(default_factory=dict)
-    status: int = FORM_INVALID_STATUS
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def add(self, text: str, *, field_name: str = "", target: str = "") -> None:
-        self.items.append(ErrorItem(text, target))
-        if field_name and field_name not in self.by_field:
-            self.by_field[field_name] = text
-
-    @classmethod
-    def from_form(cls, form: forms.BaseForm, targets: Mapping[str, str] | None = None) -> "PageErrors":
-        targets = targets or {}
-        errors = cls()
-        for message in form.non_field_errors():
-            errors.add(str(message))
-        for name in form.fields:
-            for message in form.errors.get(name, []):
-                errors.add(str(message), field_name=name, target=targets.get(name, f"id_{name}"))
-        return errors
-
-    @classmethod
-    def from_error(cls, error: ApplicationError, targets: Mapping[str, str] | None = None) -> "PageErrors":
-        targets = targets or {}
-        errors = cls(status=error.status)
-        name = str(error.details.get("field") or "")
-        if name and name in targets:
-            errors.add(error.message, field_name=name, target=targets[name])
-        else:
-            errors.add(error.message)
-        return errors
-
-
-def qad_view(view: View) -> View:
-    """Sign-in required; NotFound answers 404 and PermissionDenied 403 (when not shown on the page)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-
-    return cast(View, login_required(wrapper))
 
 
 def page(
@@ -192,7 +123,7 @@ def _question(submission: QadSubmission, application: Application, number: str) 
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_overview(request: HttpRequest, application_id: int) -> HttpResponse:
     application = selectors.qad_application_get(user=request.user, application_id=application_id)
     rows = []
@@ -228,7 +159,7 @@ def qad_overview(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_form(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     """The QAD as a GOV.UK task list of its sections."""
     qad = _qad_page(request, application_id, kind)
@@ -265,7 +196,7 @@ def _form_page(request: HttpRequest, qad: QadPage, *, errors: PageErrors | None 
 
 
 @require_POST
-@qad_view
+@portal_page
 def qad_start(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     """Start the draft: version 1, or the next version copied from the last."""
     try:
@@ -283,7 +214,7 @@ def _form_url(application_id: int, kind: str) -> str:
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_section(request: HttpRequest, application_id: int, kind: str, number: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     if qad.submission is None:
@@ -310,7 +241,7 @@ def qad_section(request: HttpRequest, application_id: int, kind: str, number: st
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_question(request: HttpRequest, application_id: int, kind: str, number: str) -> HttpResponse:
     """One question: the participant writes the answer and its evidence; everyone who reads the QAD
     sees the answer, its evidence and the clarifications on it."""
@@ -423,7 +354,7 @@ def _question_page(
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_check(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     if qad.draft is None:
@@ -486,7 +417,7 @@ def _check_page(
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_versions(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     versions = selectors.qad_versions(user=request.user, application=qad.application, kind=qad.kind)
@@ -494,7 +425,7 @@ def qad_versions(request: HttpRequest, application_id: int, kind: str) -> HttpRe
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_version(request: HttpRequest, application_id: int, kind: str, version: int) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     submission = selectors.qad_version_get(
@@ -508,7 +439,7 @@ def qad_version(request: HttpRequest, application_id: int, kind: str, version: i
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_compare(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     """What changed between two versions, question by question."""
     qad = _qad_page(request, application_id, kind)
@@ -544,7 +475,7 @@ def qad_compare(request: HttpRequest, application_id: int, kind: str) -> HttpRes
 
 
 @require_GET
-@qad_view
+@portal_page
 def qad_clarifications(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     clarifications = selectors.clarifications_for(application=qad.application, kind=qad.kind)
@@ -552,7 +483,7 @@ def qad_clarifications(request: HttpRequest, application_id: int, kind: str) -> 
 
 
 @require_POST
-@qad_view
+@portal_page
 def clarification_raise(request: HttpRequest, application_id: int, kind: str, number: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
     form = MessageForm(request.POST)
@@ -627,7 +558,7 @@ def _clarification_page(
 
 
 @require_GET
-@qad_view
+@portal_page
 def clarification_detail(request: HttpRequest, application_id: int, kind: str, clarification_id: int) -> HttpResponse:
     clarification = selectors.clarification_get(user=request.user, clarification_id=clarification_id)
     if clarification.submission.application_id != application_id or clarification.submission.kind != kind:
@@ -636,7 +567,7 @@ def clarification_detail(request: HttpRequest, application_id: int, kind: str, c
 
 
 @require_POST
-@qad_view
+@portal_page
 def clarification_act(
     request: HttpRequest, application_id: int, kind: str, clarification_id: int, action: str
 ) -> HttpResponse:
@@ -679,7 +610,7 @@ def clarification_act(
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_sign(request: HttpRequest, application_id: int) -> HttpResponse:
     """Read the declaration, re-enter the password (and authenticator code) and sign."""
     application = selectors.qad_application_get(user=request.user, application_id=application_id)
@@ -739,7 +670,7 @@ def _sign_page(request: HttpRequest, application: Application, *, errors: PageEr
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_signature(request: HttpRequest, application_id: int) -> HttpResponse:
     """The signature's status and its manifest; "verify now" checks it again, files included, and
     voids a signature that no longer matches."""
@@ -782,7 +713,7 @@ def _manifest_rows(signature: Any) -> list[dict[str, Any]]:
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_reopen(request: HttpRequest, application_id: int) -> HttpResponse:
     """The Code Bodies reopen an agreed Final QAD for changes (voiding a signature of it)."""
     qad = _qad_page(request, application_id, QadKind.FINAL)
@@ -814,7 +745,7 @@ def qad_reopen(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@qad_view
+@portal_page
 def qad_delegates(request: HttpRequest, application_id: int) -> HttpResponse:
     """The organisation's signing delegates: listed to its members, appointed by its directors."""
     application = selectors.qad_application_get(user=request.user, application_id=application_id)
@@ -860,7 +791,7 @@ def qad_delegates(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_POST
-@qad_view
+@portal_page
 def qad_delegate_revoke(request: HttpRequest, application_id: int, delegate_id: int) -> HttpResponse:
     application = selectors.qad_application_get(user=request.user, application_id=application_id)
     if not is_participant_of(request.user, application):
@@ -876,17 +807,8 @@ def qad_delegate_revoke(request: HttpRequest, application_id: int, delegate_id: 
 # --- evidence downloads --------------------------------------------------------------------------
 
 
-def safe_download_name(name: str) -> str:
-    """The stored original name, reduced to a harmless file name for Content-Disposition."""
-    base = PurePath(name.replace("\\", "/")).name
-    cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable() and ch not in '"<>|:*?;/\\'
-    ).strip(" .")
-    return cleaned[:150] or "evidence"
-
-
 @require_GET
-@qad_view
+@portal_page
 def evidence_download(request: HttpRequest, evidence_id: int) -> Any:
     """An evidence file, as an attachment; every download by a reviewer is audited."""
     if not selectors.evidence_visible(user=request.user, evidence_id=evidence_id):

@@ -4,23 +4,18 @@ answers" before submitting, and the Code Bodies' decision on each item.
 Each view parses, calls one selector or service and renders. Refusals are shown in the GOV.UK error
 summary, each message linked to the field it is about; another organisation's PQS answers 404."""
 
-import functools
 import mimetypes
-import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.core.errors import ApplicationError, NotFound, PermissionDenied
+from portal.core.errors import ApplicationError, NotFound
+from portal.core.pages import ErrorItem, PageErrors, portal_page, safe_download_name
 from portal.documents.services import evidence_open_for_download
 from portal.prequalification import selectors, services
 from portal.prequalification.forms import DecisionForm, ItemForm, PqsForm, SubmitForm
@@ -31,73 +26,10 @@ from portal.prequalification.selectors import PqsDetail
 from portal.qualification.services import task_transition
 from portal.qualification.workflow import Action, TaskState
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
-
-FORM_INVALID_STATUS = 400
 MAX_UPLOADS_AT_ONCE = 10
 
 
 # --- errors in the GOV.UK error summary (the shape `components/error_summary.html` reads) ---------
-
-
-@dataclass(frozen=True)
-class ErrorItem:
-    text: str
-    target: str = ""
-
-
-@dataclass
-class PageErrors:
-    items: list[ErrorItem] = field(default_factory=list)
-    by_field: dict[str, str] = field(default_factory=dict)
-    status: int = FORM_INVALID_STATUS
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def add(self, text: str, *, field_name: str = "", target: str = "") -> None:
-        self.items.append(ErrorItem(text, target))
-        if field_name and field_name not in self.by_field:
-            self.by_field[field_name] = text
-
-    @classmethod
-    def from_form(cls, form: forms.BaseForm, targets: Mapping[str, str]) -> "PageErrors":
-        errors = cls()
-        for name in form.fields:
-            for message in form.errors.get(name, []):
-                errors.add(str(message), field_name=name, target=targets.get(name, f"id_{name}"))
-        for message in form.non_field_errors():
-            errors.add(str(message))
-        return errors
-
-    @classmethod
-    def from_error(cls, error: ApplicationError, targets: Mapping[str, str]) -> "PageErrors":
-        """A service's refusal: every problem it lists in `details.errors`, else its message."""
-        errors = cls(status=error.status)
-        listed = error.details.get("errors")
-        if isinstance(listed, list) and listed:
-            for problem in listed:
-                name = str(problem.get("field", ""))
-                errors.add(str(problem.get("message", error.message)), field_name=name, target=targets.get(name, ""))
-            return errors
-        name = str(error.details.get("field") or "")
-        errors.add(error.message, field_name=name, target=targets.get(name, ""))
-        return errors
-
-
-def pqs_view(view: View) -> View:
-    """Sign-in required; NotFound answers 404 (also for another organisation's PQS), PermissionDenied 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-
-    return cast(View, login_required(wrapper))
 
 
 def _render(
@@ -136,7 +68,7 @@ def _not_editable_reason(detail: PqsDetail) -> str:
 
 
 @require_GET
-@pqs_view
+@portal_page
 def pqs(request: HttpRequest, application_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
     return _render(
@@ -167,7 +99,7 @@ PQS_TARGETS = {
 
 
 @require_http_methods(["GET", "POST"])
-@pqs_view
+@portal_page
 def pqs_edit(request: HttpRequest, application_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
     if (leave := _require_editor(request, detail)) is not None:
@@ -202,7 +134,7 @@ def pqs_edit(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_GET
-@pqs_view
+@portal_page
 def pqs_check(request: HttpRequest, application_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
     if (leave := _require_editor(request, detail)) is not None:
@@ -227,7 +159,7 @@ def _check_page(
 
 
 @require_POST
-@pqs_view
+@portal_page
 def pqs_submit(request: HttpRequest, application_id: int) -> HttpResponse:
     form = SubmitForm(request.POST)
     if form.is_valid():
@@ -274,13 +206,13 @@ def _uploads(request: HttpRequest) -> list[Any]:
 
 
 @require_http_methods(["GET", "POST"])
-@pqs_view
+@portal_page
 def item_add(request: HttpRequest, application_id: int) -> HttpResponse:
     return _item_page(request, application_id, item_id=None)
 
 
 @require_http_methods(["GET", "POST"])
-@pqs_view
+@portal_page
 def item_edit(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
     return _item_page(request, application_id, item_id=item_id)
 
@@ -337,7 +269,7 @@ def _item_page(request: HttpRequest, application_id: int, *, item_id: int | None
 
 
 @require_http_methods(["GET", "POST"])
-@pqs_view
+@portal_page
 def item_remove(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
     item = selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
@@ -363,7 +295,7 @@ def item_remove(request: HttpRequest, application_id: int, item_id: int) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-@pqs_view
+@portal_page
 def item_decide(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
     item = selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
@@ -407,17 +339,8 @@ def item_decide(request: HttpRequest, application_id: int, item_id: int) -> Http
     )
 
 
-def safe_download_name(name: str) -> str:
-    """The stored original name, reduced to a harmless file name for Content-Disposition."""
-    base = PurePath(name.replace("\\", "/")).name
-    cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable() and ch not in '"<>|:*?;/\\'
-    ).strip(" .")
-    return cleaned[:150] or "evidence"
-
-
 @require_GET
-@pqs_view
+@portal_page
 def item_evidence(request: HttpRequest, application_id: int, item_id: int, evidence_id: int) -> Any:
     evidence = selectors.reliance_item_evidence(
         user=request.user, application_id=application_id, item_id=item_id, evidence_id=evidence_id

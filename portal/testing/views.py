@@ -5,24 +5,16 @@ Each view parses, calls one selector or service and renders. Refusals are shown 
 summary, each message linked to the field it is about; another organisation's application answers 404.
 """
 
-import functools
-import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
+from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.qualification.services import MAX_ATTACHMENTS
 from portal.testing import selectors, services
 from portal.testing.forms import MET_CHOICES, CriterionResultForm, RttmUploadForm
@@ -30,78 +22,7 @@ from portal.testing.models import PIT_CHECKPOINTS
 from portal.testing.permissions import pit_edit_refusal
 from portal.testing.selectors import PitChecklist
 
-View = TypeVar("View", bound=Callable[..., HttpResponseBase])
-
-FORM_INVALID_STATUS = 400
-
-
 # --- errors in the GOV.UK error summary (the shape `components/error_summary.html` reads) ---------
-
-
-@dataclass(frozen=True)
-class ErrorItem:
-    text: str
-    target: str = ""
-
-
-@dataclass
-class PageErrors:
-    items: list[ErrorItem] = field(default_factory=list)
-    by_field: dict[str, str] = field(default_factory=dict)
-    status: int = FORM_INVALID_STATUS
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def add(self, text: str, *, field_name: str = "", target: str = "") -> None:
-        self.items.append(ErrorItem(text, target))
-        if field_name and field_name not in self.by_field:
-            self.by_field[field_name] = text
-
-    @classmethod
-    def from_form(cls, form: forms.BaseForm, targets: Mapping[str, str]) -> "PageErrors":
-        errors = cls()
-        for message in form.non_field_errors():
-            errors.add(str(message))
-        for name in form.fields:
-            for message in form.errors.get(name, []):
-                errors.add(str(message), field_name=name, target=targets.get(name, ""))
-        return errors
-
-    @classmethod
-    def from_error(cls, error: ApplicationError, targets: Mapping[str, str]) -> "PageErrors":
-        errors = cls(status=error.status)
-        name = str(error.details.get("field") or "")
-        if name in targets:
-            errors.add(error.message, field_name=name, target=targets[name])
-        else:
-            errors.add(error.message)
-        return errors
-
-
-def portal_page(view: View) -> View:
-    """Sign-in required; NotFound answers 404 (the same for another organisation's application as for
-    a missing one) and PermissionDenied answers 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-
-    return cast(View, login_required(wrapper))
-
-
-def safe_download_name(name: str) -> str:
-    """The stored original name, reduced to a harmless file name for Content-Disposition."""
-    base = PurePath(name.replace("\\", "/")).name
-    cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable() and ch not in '"<>|:*?;/\\'
-    ).strip(" .")
-    return cleaned[:150] or "evidence"
 
 
 # --- the page ----------------------------------------------------------------------------------

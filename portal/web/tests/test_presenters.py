@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 
 from portal.accounts.roles import Role
+from portal.core.pages import safe_download_name
 from portal.qualification.services import task_transition
 from portal.web.presenters import application_status_tag, roles_phrase, waiting_for
-from portal.web.views.tasks import safe_download_name
 
 pytestmark = pytest.mark.usefixtures("generic_tasks")
 
@@ -35,7 +35,7 @@ def test_status_tags_have_text_and_colour():
         ("C:\\evidence\\plan.pdf", "plan.pdf"),
         ('a";b.pdf', "ab.pdf"),
         ("line\r\nbreak.pdf", "linebreak.pdf"),
-        ("...", "attachment"),
+        ("...", "evidence"),
         ("résumé.pdf", "résumé.pdf"),
     ],
 )

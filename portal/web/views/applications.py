@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.audit.selectors import audit_events_for_application
 from portal.core.errors import ApplicationError, NotFound
+from portal.core.pages import PageErrors, portal_page
 from portal.qualification.models import Application, Task
 from portal.qualification.permissions import can_mark_non_completion, can_withdraw
 from portal.qualification.selectors import (
@@ -22,15 +23,14 @@ from portal.qualification.selectors import (
 )
 from portal.qualification.services import application_create, application_mark_non_completion, application_withdraw
 from portal.qualification.workflow import WITHDRAWABLE_STATUSES, TaskState
-from portal.web.errors import PageErrors
 from portal.web.forms import ApplicationCreateForm, ApplicationFilterForm, ReasonForm
 from portal.web.presenters import Tag, task_status_tag, waiting_for
-from portal.web.views.base import paginate, portal_view, render_page
+from portal.web.views.base import paginate, render_page
 
 HISTORY_LENGTH = 50
 
 
-@portal_view
+@portal_page
 def application_list_page(request: HttpRequest) -> HttpResponse:
     routes = [(route.code, route.name) for route in route_list()]
     form = ApplicationFilterForm(request.GET or None, routes=routes)
@@ -64,7 +64,7 @@ CREATE_FIELD_TARGETS = {
 
 
 @require_http_methods(["GET", "POST"])
-@portal_view
+@portal_page
 def application_create_page(request: HttpRequest) -> HttpResponse:
     choices = application_create_choices(user=request.user)
     if not choices.organisations:
@@ -128,7 +128,7 @@ def _closing_links(user: Any, application: Application) -> dict[str, bool]:
     }
 
 
-@portal_view
+@portal_page
 def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
     history = audit_events_for_application(application_id=application.pk)[:HISTORY_LENGTH]
@@ -174,7 +174,7 @@ def _close_page(
 
 
 @require_http_methods(["GET", "POST"])
-@portal_view
+@portal_page
 def application_withdraw_page(request: HttpRequest, application_id: int) -> HttpResponse:
     return _close_page(
         request,
@@ -187,7 +187,7 @@ def application_withdraw_page(request: HttpRequest, application_id: int) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-@portal_view
+@portal_page
 def application_non_completion_page(request: HttpRequest, application_id: int) -> HttpResponse:
     return _close_page(
         request,

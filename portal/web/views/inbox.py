@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from portal.core.pages import portal_page
 from portal.notifications.selectors import notification_list, notification_unread_count
 from portal.notifications.services import notification_mark_all_read, notification_mark_read
-from portal.web.views.base import int_or_none, paginate, portal_view, render_page
+from portal.web.views.base import int_or_none, paginate, render_page
 
 
-@portal_view
+@portal_page
 def inbox(request: HttpRequest) -> HttpResponse:
     page = paginate(request, notification_list(user=request.user))
     return render_page(request, "web/inbox.html", {"nav": "inbox", "page": page})
@@ -24,7 +25,7 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@portal_view
+@portal_page
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification_mark_read(user=request.user, notification_id=notification_id)
     if not getattr(request, "htmx", False):
@@ -45,7 +46,7 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 
 
 @require_POST
-@portal_view
+@portal_page
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notification_mark_all_read(user=request.user)
     if count:

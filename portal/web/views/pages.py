@@ -9,13 +9,14 @@ from django.http import HttpRequest, HttpResponse
 
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_is_staff_reviewer, user_organisation_ids
+from portal.core.pages import portal_page
 from portal.participants.models import ApprovalBody, RoleGroup
 from portal.participants.selectors import approval_matrix
 from portal.qualification.models import Application, Route, Task, TaskDefinition
 from portal.qualification.selectors import application_list, application_status_counts, route_list, work_queue
 from portal.qualification.workflow import ApplicationStatus, TaskKind
 from portal.web.presenters import application_status_tag, waiting_for
-from portal.web.views.base import paginate, portal_view, render_page
+from portal.web.views.base import paginate, render_page
 
 HOME_QUEUE_LENGTH = 10
 
@@ -42,7 +43,7 @@ def _application_rows(user: Any, applications: Sequence[Application]) -> list[Ap
     ]
 
 
-@portal_view
+@portal_page
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user_is_staff_reviewer(user):
@@ -78,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@portal_view
+@portal_page
 def work_queue_page(request: HttpRequest) -> HttpResponse:
     page = paginate(request, work_queue(user=request.user), per_page=50)
     return render_page(request, "web/work_queue.html", {"nav": "work_queue", "page": page})
@@ -103,7 +104,7 @@ def _role_labels(names: list[str]) -> list[str]:
     return [Role(name).label for name in names]
 
 
-@portal_view
+@portal_page
 def process(request: HttpRequest) -> HttpResponse:
     process_routes = []
     for route in route_list():

@@ -1,9 +1,7 @@
 """One task: its thread, its attachments and the forms of the actions the user may take on it."""
 
 import mimetypes
-import unicodedata
 from dataclasses import dataclass, replace
-from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
@@ -13,14 +11,14 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.errors import ApplicationError, NotFound
+from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.qualification.hooks import task_page_url_name
 from portal.qualification.models import Attachment, Task
 from portal.qualification.selectors import task_available_transitions, task_entries, task_get
 from portal.qualification.services import MAX_ATTACHMENTS, task_transition
 from portal.qualification.workflow import Action, Transition
-from portal.web.errors import PageErrors
 from portal.web.presenters import FILE_ACTIONS, WARNING_ACTIONS, task_status_tag, waiting_for
-from portal.web.views.base import portal_view, render_page
+from portal.web.views.base import render_page
 
 # How each action is put to the user: the heading of its form, a hint, and what its comment is called.
 ACTION_HEADINGS: dict[str, str] = {
@@ -169,14 +167,14 @@ def _task_page(
 
 
 @require_GET
-@portal_view
+@portal_page
 def task_detail(request: HttpRequest, application_id: int, task_code: str) -> HttpResponse:
     task = task_get(user=request.user, application_id=application_id, task_code=task_code)
     return _task_page(request, task)
 
 
 @require_POST
-@portal_view
+@portal_page
 def task_action(request: HttpRequest, application_id: int, task_code: str, action: str) -> HttpResponse:
     comment = request.POST.get("comment", "")
     try:
@@ -201,15 +199,6 @@ def task_action(request: HttpRequest, application_id: int, task_code: str, actio
     return redirect("web:application_detail", application_id=application_id)
 
 
-def safe_download_name(name: str) -> str:
-    """The stored original name, reduced to a harmless file name for Content-Disposition."""
-    base = PurePath(name.replace("\\", "/")).name
-    cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable() and ch not in '"<>|:*?;/\\'
-    ).strip(" .")
-    return cleaned[:150] or "attachment"
-
-
 def _find_attachment(task: Task, attachment_id: int) -> Attachment:
     for entry in task_entries(task=task):
         for attachment in entry.attachments.all():
@@ -219,11 +208,11 @@ def _find_attachment(task: Task, attachment_id: int) -> Attachment:
 
 
 @require_GET
-@portal_view
+@portal_page
 def attachment_download(request: HttpRequest, application_id: int, task_code: str, attachment_id: int) -> Any:
     task = task_get(user=request.user, application_id=application_id, task_code=task_code)
     attachment = _find_attachment(task, attachment_id)
-    filename = safe_download_name(attachment.original_name)
+    filename = safe_download_name(attachment.original_name, default="attachment")
     content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     try:
         handle = attachment.file.open("rb")
