@@ -32,9 +32,7 @@ from portal.dip.selectors import dip_id_for, dip_missing
 from portal.notifications.services import notify
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application, Task
-from portal.qualification.permissions import application_scope_for
-from portal.qualification.services import MAX_COMMENT_LENGTH, task_transition
-from portal.qualification.workflow import Action, TaskState
+from portal.qualification.services import MAX_COMMENT_LENGTH, task_lock, task_start_on_first_work
 
 MAX_NOTE_LENGTH = MAX_COMMENT_LENGTH
 DIP_ID_RE = re.compile(r"\A[0-9]{10}\Z")
@@ -53,7 +51,7 @@ def dip_step_set(*, actor: Any, application_id: int, step_code: str, done: bool,
     if step is None:
         raise NotFound("DIP onboarding has no such step.")
     note = _clean_note(note)
-    _start(actor, task)
+    task_start_on_first_work(actor=actor, task=task)
 
     progress = DipStepProgress.objects.select_for_update().filter(application=application, step=step).first()
     before = _progress_snapshot(progress) if progress else {}
@@ -110,7 +108,7 @@ def dip_id_add(*, actor: Any, application_id: int, environment: str, value: str)
     value = _dip_id_value(value)
     _refuse_duplicates(application, env, value)
     if env == DipEnvironment.PRE_PRODUCTION:
-        _start(actor, task)
+        task_start_on_first_work(actor=actor, task=task)
 
     try:
         with transaction.atomic():
@@ -309,23 +307,12 @@ def dip_accept_guard(context: TransitionContext) -> None:
 
 
 def _lock(actor: Any, application_id: int) -> tuple[Application, Task]:
-    if not application_scope_for(actor).filter(pk=application_id).exists():
-        raise NotFound("No application was found with that reference.")
-    application = (
-        Application.objects.select_for_update()
-        .select_related("organisation", "mpid", "market_role", "route")
-        .get(pk=application_id)
+    return task_lock(
+        actor=actor,
+        application_id=application_id,
+        task_code=DIP_TASK,
+        missing="This application has no DIP onboarding task.",
     )
-    task = (
-        Task.objects.select_for_update()
-        .select_related("definition")
-        .filter(application=application, code=DIP_TASK)
-        .first()
-    )
-    if task is None:
-        raise NotFound("This application has no DIP onboarding task.")
-    task.application = application
-    return application, task
 
 
 def _require_participant(actor: Any, task: Task) -> None:
@@ -339,12 +326,6 @@ def _require_editable(actor: Any, task: Task) -> None:
 def _raise(refusal: ApplicationError | None) -> None:
     if refusal is not None:
         raise refusal
-
-
-def _start(actor: Any, task: Task) -> None:
-    if task.state == TaskState.NOT_STARTED:
-        task_transition(actor=actor, application_id=task.application_id, task_code=task.code, action=Action.START)
-        task.state = TaskState.IN_PROGRESS
 
 
 def _clean_note(value: str) -> str:

@@ -90,7 +90,7 @@ from portal.participants.models import Organisation, RoleGroup
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application, Task
 from portal.qualification.permissions import application_scope_for
-from portal.qualification.services import task_reopen, task_transition
+from portal.qualification.services import application_lock, task_reopen, task_start_on_first_work, task_transition
 from portal.qualification.workflow import Action, TaskState
 
 
@@ -272,13 +272,7 @@ def _kind(kind: str) -> QadKind:
 def _lock_application(actor: Any, application_id: int) -> Application:
     """Lock the application row, or NotFound when it is missing, not the actor's to see, or its QAD
     is not the actor's to read."""
-    if not application_scope_for(actor).filter(pk=application_id).exists():
-        raise NotFound("No application was found with that reference.")
-    application = (
-        Application.objects.select_for_update()
-        .select_related("organisation", "mpid", "market_role__role_group", "route")
-        .get(pk=application_id)
-    )
+    application = application_lock(actor=actor, application_id=application_id)
     if not can_read_qad(actor, application):
         raise NotFound("No application was found with that reference.")
     return application
@@ -378,19 +372,13 @@ def _new_version(actor: Any, application: Application, kind: QadKind) -> QadSubm
     return submission
 
 
-def _start_task_if_needed(actor: Any, application: Application, task: Task) -> None:
-    """The first draft of a QAD that is ready to start starts its task (status "in progress")."""
-    if task.state == TaskState.NOT_STARTED:
-        task_transition(actor=actor, application_id=application.pk, task_code=task.code, action=Action.START)
-
-
 @transaction.atomic
 def qad_version_start(*, actor: Any, application_id: int, kind: str) -> QadSubmission:
     """The draft the participant edits: the existing one, or a new version copied from the last."""
     application, task, qad_kind = _lock_qad(actor, application_id, kind)
     _check_editable(actor, application, task, qad_kind)
     draft = _draft(application, qad_kind) or _new_version(actor, application, qad_kind)
-    _start_task_if_needed(actor, application, task)
+    task_start_on_first_work(actor=actor, task=task)
     return draft
 
 
@@ -513,7 +501,7 @@ def qad_answers_save(*, actor: Any, application_id: int, kind: str, changes: Seq
         organisation_id=application.organisation_id,
         application_id=application.pk,
     )
-    _start_task_if_needed(actor, application, task)
+    task_start_on_first_work(actor=actor, task=task)
     return draft
 
 

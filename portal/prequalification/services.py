@@ -53,9 +53,8 @@ from portal.prequalification.rules import (
 from portal.prequalification.snapshots import item_values, pqs_values
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application, Task
-from portal.qualification.permissions import application_scope_for
-from portal.qualification.services import task_transition
-from portal.qualification.workflow import Action, TaskState
+from portal.qualification.services import task_lock, task_start_on_first_work
+from portal.qualification.workflow import TaskState
 
 # Database keys are 64-bit; a wave's code is a slug. Anything else cannot name a row.
 MAX_ID = 2**63 - 1
@@ -149,7 +148,7 @@ def pqs_save_draft(*, actor: Any, application_id: int, fields: PqsFields) -> Pqs
         organisation_id=application.organisation_id,
         application_id=application.pk,
     )
-    _start_if_not_started(actor, application, task)
+    task_start_on_first_work(actor=actor, task=task)
     return pqs
 
 
@@ -179,7 +178,7 @@ def reliance_item_add(
         organisation_id=application.organisation_id,
         application_id=application.pk,
     )
-    _start_if_not_started(actor, application, task)
+    task_start_on_first_work(actor=actor, task=task)
     return item
 
 
@@ -402,23 +401,12 @@ def effect_accept(context: TransitionContext) -> None:
 def _lock(actor: Any, application_id: int) -> tuple[Application, Task]:
     """Lock the application and its `pqs` task, or answer NotFound when the application is missing,
     not the actor's to see, or has no PQS on its route."""
-    if not application_scope_for(actor).filter(pk=application_id).exists():
-        raise NotFound("No application was found with that reference.")
-    application = (
-        Application.objects.select_for_update()
-        .select_related("organisation", "mpid", "market_role", "route")
-        .get(pk=application_id)
+    return task_lock(
+        actor=actor,
+        application_id=application_id,
+        task_code=PQS_TASK,
+        missing="This application has no Pre-Qualification Submission: its route does not include one.",
     )
-    task = (
-        Task.objects.select_for_update()
-        .select_related("definition")
-        .filter(application=application, code=PQS_TASK)
-        .first()
-    )
-    if task is None:
-        raise NotFound(f"{application.reference} has no Pre-Qualification Submission: its route does not include one.")
-    task.application = application
-    return application, task
 
 
 def _check_open(application: Application) -> None:
@@ -474,13 +462,6 @@ def _item_for_update(application: Application, item_id: int) -> RelianceProposal
     if item is None:
         raise NotFound("That placing-reliance proposal has no such item.")
     return item
-
-
-def _start_if_not_started(actor: Any, application: Application, task: Task) -> None:
-    """The first change to the PQS starts the task, so the task list shows it in progress."""
-    if task.state == TaskState.NOT_STARTED:
-        task_transition(actor=actor, application_id=application.pk, task_code=PQS_TASK, action=Action.START)
-        task.refresh_from_db(fields=["state", "waiting_on"])
 
 
 def _text(value: Any, *, name: str, label: str, limit: int, problems: _Problems | None = None) -> str:

@@ -184,7 +184,7 @@ def task_transition(
     files: Sequence[UploadedFile] = (),
 ) -> Task:
     """Take `action` on one task of an application. See the module docstring for the steps."""
-    application = _lock_visible_application(actor, application_id)
+    application = application_lock(actor=actor, application_id=application_id)
     tasks = list(Task.objects.select_for_update().filter(application=application).select_related("definition"))
     for t in tasks:
         t.application = application
@@ -283,7 +283,7 @@ def task_transition(
 
 @transaction.atomic
 def application_withdraw(*, actor: Any, application_id: int, reason: str) -> Application:
-    application = _lock_visible_application(actor, application_id)
+    application = application_lock(actor=actor, application_id=application_id)
     if not can_withdraw(actor, application):
         raise PermissionDenied("Only a member of the applying organisation can withdraw its application.")
     if application.status not in WITHDRAWABLE_STATUSES:
@@ -296,7 +296,7 @@ def application_withdraw(*, actor: Any, application_id: int, reason: str) -> App
 
 @transaction.atomic
 def application_mark_non_completion(*, actor: Any, application_id: int, reason: str) -> Application:
-    application = _lock_visible_application(actor, application_id)
+    application = application_lock(actor=actor, application_id=application_id)
     if not can_mark_non_completion(actor):
         raise PermissionDenied("Only a Code Body can record that an application did not complete.")
     if application.status not in WITHDRAWABLE_STATUSES:
@@ -311,8 +311,9 @@ def application_mark_non_completion(*, actor: Any, application_id: int, reason: 
 # --- internals ---------------------------------------------------------------------------------
 
 
-def _lock_visible_application(actor: Any, application_id: int) -> Application:
-    """Lock the application row, or answer NotFound when it is missing or not the actor's to see.
+def application_lock(*, actor: Any, application_id: int) -> Application:
+    """Lock the application row for a write, or answer NotFound when it is missing or not the
+    actor's to see. For every service that changes an application or its tasks' content.
 
     Visibility is checked first, on the scoped query, and the lock is then taken on the plain row
     (the scope's subqueries need not be locked)."""
@@ -320,9 +321,33 @@ def _lock_visible_application(actor: Any, application_id: int) -> Application:
         raise NotFound("No application was found with that reference.")
     return (
         Application.objects.select_for_update()
-        .select_related("organisation", "mpid", "market_role", "route")
+        .select_related("organisation", "mpid", "market_role__role_group", "route")
         .get(pk=application_id)
     )
+
+
+def task_lock(*, actor: Any, application_id: int, task_code: str, missing: str) -> tuple[Application, Task]:
+    """Lock the application and one of its tasks, for a service that changes the task's content;
+    NotFound (with the message `missing`) when the application's route has no such task."""
+    application = application_lock(actor=actor, application_id=application_id)
+    task = (
+        Task.objects.select_for_update()
+        .select_related("definition")
+        .filter(application=application, code=task_code)
+        .first()
+    )
+    if task is None:
+        raise NotFound(missing)
+    task.application = application
+    return application, task
+
+
+def task_start_on_first_work(*, actor: Any, task: Task) -> None:
+    """The first piece of work on a task's content starts the task, exactly as its own "start" action
+    would, so that the task list shows it in progress."""
+    if task.state == TaskState.NOT_STARTED:
+        task_transition(actor=actor, application_id=task.application_id, task_code=task.code, action=Action.START)
+        task.refresh_from_db(fields=["state", "waiting_on", "updated_at"])
 
 
 def _refresh(application: Application, tasks: list[Task]) -> list[Task]:

@@ -28,9 +28,12 @@ from portal.documents.services import evidence_open_for_download, evidence_store
 from portal.notifications.services import notify
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application, Task
-from portal.qualification.permissions import application_scope_for
-from portal.qualification.services import MAX_ATTACHMENTS, MAX_COMMENT_LENGTH, task_transition
-from portal.qualification.workflow import Action, TaskState
+from portal.qualification.services import (
+    MAX_ATTACHMENTS,
+    MAX_COMMENT_LENGTH,
+    task_lock,
+    task_start_on_first_work,
+)
 from portal.testing.models import PIT_CHECKPOINTS, PitCriterion, PitCriterionResult, RttmCheckpoint, RttmUpload
 from portal.testing.permissions import PIT_TASK, pit_edit_refusal
 from portal.testing.selectors import pit_criteria_for, pit_missing
@@ -60,7 +63,7 @@ def pit_criterion_record(
     criterion = _criterion(application, criterion_code)
     note = _clean_note(note)
     _check_files(files)
-    _start(actor, task)
+    task_start_on_first_work(actor=actor, task=task)
 
     result = PitCriterionResult.objects.filter(application=application, criterion=criterion).first()
     before = _result_snapshot(result) if result else {}
@@ -153,7 +156,7 @@ def pit_rttm_upload(*, actor: Any, application_id: int, checkpoint: str, upload:
             details={"field": "file", "rule": "type"},
         )
     _check_file(upload, field="file")
-    _start(actor, task)
+    task_start_on_first_work(actor=actor, task=task)
 
     latest = RttmUpload.objects.filter(application=application, checkpoint=point).aggregate(v=Max("version"))["v"]
     version = (latest or 0) + 1
@@ -231,22 +234,12 @@ def pit_submit_guard(context: TransitionContext) -> None:
 
 
 def _lock_for_edit(actor: Any, application_id: int) -> tuple[Application, Task]:
-    if not application_scope_for(actor).filter(pk=application_id).exists():
-        raise NotFound("No application was found with that reference.")
-    application = (
-        Application.objects.select_for_update()
-        .select_related("organisation", "mpid", "market_role", "route")
-        .get(pk=application_id)
+    application, task = task_lock(
+        actor=actor,
+        application_id=application_id,
+        task_code=PIT_TASK,
+        missing="This application has no Pre-Integration Testing task.",
     )
-    task = (
-        Task.objects.select_for_update()
-        .select_related("definition")
-        .filter(application=application, code=PIT_TASK)
-        .first()
-    )
-    if task is None:
-        raise NotFound("This application has no Pre-Integration Testing task.")
-    task.application = application
     refusal = pit_edit_refusal(actor, task)
     if refusal is not None:
         raise refusal
@@ -258,12 +251,6 @@ def _criterion(application: Application, code: str) -> PitCriterion:
         if criterion.code == code:
             return criterion
     raise NotFound("The PIT checklist of this application has no such criterion.")
-
-
-def _start(actor: Any, task: Task) -> None:
-    if task.state == TaskState.NOT_STARTED:
-        task_transition(actor=actor, application_id=task.application_id, task_code=task.code, action=Action.START)
-        task.state = TaskState.IN_PROGRESS
 
 
 def _clean_note(value: str) -> str:
