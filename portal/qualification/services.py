@@ -7,13 +7,10 @@ derive the application's status, write one audit event, and create the notificat
 jobs commit with the change). A refusal raises before anything is written, or rolls back.
 """
 
-import hashlib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -23,6 +20,7 @@ from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import organisation_users, users_with_roles
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.documents.evidence import CheckedFile, check_evidence_file
 from portal.notifications.services import notify
 from portal.participants.models import (
     ApprovalBody,
@@ -239,14 +237,14 @@ def task_transition(
         decision=transition.decision or "",
         comment=comment,
     )
-    for upload, digest in checked_files:
+    for upload, checked in checked_files:
         Attachment.objects.create(
             entry=entry,
             file=upload,
-            original_name=_safe_name(upload.name or "file"),
-            content_type=(upload.content_type or "application/octet-stream")[:100],
-            size=upload.size or 0,
-            sha256=digest,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
         )
 
     if transition.decision == Decision.REJECTED:
@@ -268,7 +266,7 @@ def task_transition(
             "decision": task.decision,
             "application_status": application.status,
             "comment": comment,
-            "attachments": [{"name": _safe_name(f.name or "file"), "sha256": d} for f, d in checked_files],
+            "attachments": [{"name": c.name, "sha256": c.sha256} for _, c in checked_files],
         },
         organisation_id=application.organisation_id,
         application_id=application.pk,
@@ -473,32 +471,18 @@ def _printable(text: str, limit: int = 20) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-def _check_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
-    """Basic evidence checks (size, emptiness, count); issue-level content checks build on this."""
+def _check_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, CheckedFile]]:
+    """Every attachment passes the evidence checks (name, size, type by content, archives) before any
+    is stored; a refusal names the file and the rule it broke."""
     if len(files) > MAX_ATTACHMENTS:
         raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer at a time.", details={"field": "files"})
     checked = []
     for upload in files:
-        name = _safe_name(upload.name or "file")
-        size = upload.size or 0
-        if size == 0:
-            raise InvalidInput(f"The file {name} is empty.", details={"field": "files"})
-        if size > settings.PORTAL_MAX_UPLOAD_BYTES:
-            limit_mb = settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise InvalidInput(f"The file {name} is larger than {limit_mb} MB.", details={"field": "files"})
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
-        checked.append((upload, digest.hexdigest()))
+        try:
+            checked.append((upload, check_evidence_file(upload)))
+        except InvalidInput as refused:
+            raise InvalidInput(refused.message, details={**refused.details, "field": "files"}) from refused
     return checked
-
-
-def _safe_name(name: str) -> str:
-    """The uploaded name as data only: the last path part, printable, at most 200 characters."""
-    base = PurePath(name.replace("\\", "/")).name
-    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
-    return cleaned[:200] or "file"
 
 
 _PAST = {

@@ -204,7 +204,7 @@ def test_upload_refuses_an_empty_file(api_as, member, make_application):
         {"action": "submit", "files": [SimpleUploadedFile("empty.txt", b"")]},
     )
     body = assert_error(response, 422, "invalid_input")
-    assert body["details"] == {"field": "files"}
+    assert body["details"] == {"field": "files", "rule": "empty"}
     assert counts() == before
 
 

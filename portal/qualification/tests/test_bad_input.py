@@ -229,18 +229,22 @@ def upload(name="evidence.pdf", content=b"%PDF-1.7 evidence", content_type="appl
 
 
 @pytest.mark.parametrize(
-    ("files", "match"),
+    ("files", "match", "rule"),
     [
-        pytest.param(lambda: [upload(content=b"")], "The file evidence.pdf is empty", id="empty"),
-        pytest.param(lambda: [upload(content=b"x" * 1025)], "larger than", id="oversized"),
-        pytest.param(lambda: [upload(name=f"f{i}.pdf") for i in range(11)], "10 files or fewer", id="too-many"),
-        pytest.param(lambda: [upload(), upload(name="second.pdf", content=b"")], "second.pdf is empty", id="one-bad"),
+        pytest.param(lambda: [upload(content=b"")], "The file evidence.pdf is empty", "empty", id="empty"),
+        pytest.param(lambda: [upload(content=b"%PDF-" + b"x" * 1025)], "larger than", "size", id="oversized"),
+        pytest.param(lambda: [upload(content=b"MZ\x90\x00")], "is not a PDF file", "type", id="disguised"),
+        pytest.param(lambda: [upload(name=f"f{i}.pdf") for i in range(11)], "10 files or fewer", None, id="too-many"),
+        pytest.param(
+            lambda: [upload(), upload(name="second.pdf", content=b"")], "second.pdf is empty", "empty", id="one-bad"
+        ),
     ],
 )
-def test_bad_attachments_are_refused(pit, member, settings, files, match):
+def test_bad_attachments_are_refused(pit, member, settings, files, match, rule):
     settings.PORTAL_MAX_UPLOAD_BYTES = 1024
     error = refused(submit, InvalidInput, match=match, member=member, application=pit, files=files())
-    assert error.details == {"field": "files"}
+    assert error.details["field"] == "files"
+    assert error.details.get("rule") == rule
     assert not Attachment.objects.exists()
 
 

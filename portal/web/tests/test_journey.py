@@ -39,7 +39,7 @@ def test_non_sit_supplier_walks_from_creation_to_active_through_the_web(client, 
     assert application.status == ApplicationStatus.IN_PREPARATION
 
     analyst = staff(Role.ELEXON_ANALYST)
-    pdf = SimpleUploadedFile("pqs.pdf", b"%PDF proposal", content_type="application/pdf")
+    pdf = SimpleUploadedFile("pqs.pdf", b"%PDF-1.7 proposal", content_type="application/pdf")
     act(member, "pqs", "submit", "Our PQS and reliance proposal.", files=[pdf], expect=TaskState.SUBMITTED)
     act(analyst, "pqs", "accept")
 
