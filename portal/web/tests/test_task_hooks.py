@@ -51,3 +51,12 @@ def test_task_page_links_to_the_page_holding_its_content(login, member, make_app
     # A content page that is not mounted is simply not linked.
     html = client.get(f"/applications/{application.pk}/tasks/pqs/").content.decode()
     assert "kept on its own page" not in html
+
+
+def test_sign_off_is_taken_on_its_own_page_not_by_a_bare_button(login, director, make_application, advance):
+    application = advance(make_application(), stop_before="director_signoff")
+    response = login(director).get(f"/applications/{application.pk}/tasks/director_signoff/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="/applications/{application.pk}/qad/sign/"' in html
+    assert f'action="/applications/{application.pk}/tasks/director_signoff/sign/"' not in html

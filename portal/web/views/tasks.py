@@ -16,7 +16,7 @@ from portal.qualification.hooks import task_page_url_name
 from portal.qualification.models import Attachment, Task
 from portal.qualification.selectors import task_available_transitions, task_entries, task_get
 from portal.qualification.services import MAX_ATTACHMENTS, task_transition
-from portal.qualification.workflow import Action, Transition
+from portal.qualification.workflow import Action, TaskKind, Transition
 from portal.web.presenters import FILE_ACTIONS, WARNING_ACTIONS, task_status_tag, waiting_for
 from portal.web.views.base import render_page
 
@@ -135,7 +135,12 @@ def _task_page(
     failed_action: str = "",
     comment: str = "",
 ) -> HttpResponse:
+    content_url = content_page_url(task)
     forms = [action_form(t) for t in task_available_transitions(user=request.user, task=task)]
+    if content_url and task.definition.kind == TaskKind.SIGNOFF:
+        # Signing needs the declaration, the signer's password and the sealed manifest: it is done on
+        # the sign-off page the link above opens, never through a bare button.
+        forms = []
     if errors:
         forms = [
             replace(
@@ -157,7 +162,7 @@ def _task_page(
             "task": task,
             "tag": task_status_tag(task),
             "waiting": waiting_for(request.user, task),
-            "content_url": content_page_url(task),
+            "content_url": content_url,
             "entries": task_entries(task=task),
             "action_forms": forms,
             "max_attachments": MAX_ATTACHMENTS,
