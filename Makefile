@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help run test lint typecheck check-migrations pytest pytest-sqlite pytest-postgres bootstrap static \
-        migrate demo-data clean bench
+        migrate demo-data clean lock
 
 help:
 	@echo "make run    install everything, migrate, load demo data and serve the portal on http://127.0.0.1:8000"
@@ -68,6 +68,11 @@ pytest-postgres: bootstrap portal/static/vendor/.built
 	fi
 
 test: lint typecheck check-migrations pytest-sqlite pytest-postgres
+
+# Re-pin every Python dependency after a change to pyproject.toml.
+lock: bootstrap
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements/lock.txt
 
 clean:
 	rm -rf $(VENV) node_modules portal/static/vendor staticfiles
