@@ -47,11 +47,12 @@ def load_all_reference_data() -> None:
 @pytest.fixture
 def content_rules_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Set aside the rules that the content apps (PQS, PIT checklist, DIP onboarding, QADs and their
-    signature) hook into task transitions, and the journey steps that satisfy them, so that every
+    signature) hook into task transitions, their task pages, and the journey steps that satisfy them, so that every
     task can be taken by its generic action. For tests of the workflow core and its generic faces;
     the content rules are tested in their own apps and end to end in `portal/tests`."""
     monkeypatch.setattr(hooks, "_guards", defaultdict(list))
     monkeypatch.setattr(hooks, "_effects", defaultdict(list))
+    monkeypatch.setattr(hooks, "_task_pages", {})
     monkeypatch.setattr(journey, "_preparers", [])
     monkeypatch.setattr(journey, "_takers", [])
 
