@@ -2,10 +2,12 @@
 applications placed at any stage of their process through the real services."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from portal.accounts.models import User
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
@@ -55,6 +57,18 @@ def content_rules_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hooks, "_task_pages", {})
     monkeypatch.setattr(journey, "_preparers", [])
     monkeypatch.setattr(journey, "_takers", [])
+
+
+@pytest.fixture
+def direct_wsgi_calls() -> Iterator[None]:
+    """For calls made straight to the WSGI application (API fuzzing): its request signals would close
+    the database connection that holds the test's transaction; Django's test client unhooks them the
+    same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
