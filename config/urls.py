@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("portal.testing.urls")),
     path("", include("portal.dip.urls")),
     path("", include("portal.documents.urls")),
+    path("", include("portal.workoff.urls")),
 ]

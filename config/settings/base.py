@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.prequalification",
     "portal.testing",
     "portal.dip",
+    "portal.workoff",
     "portal.demo",
     "portal.web",
     "portal.api",

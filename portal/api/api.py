@@ -18,7 +18,21 @@ from ninja.operation import Operation
 
 from portal.api import errors
 from portal.api.auth import bearer_auth, session_auth
-from portal.api.v1 import applications, dip, me, notifications, pit, prequalification, qad, reference, tasks
+from portal.api.v1 import (
+    applications,
+    dip,
+    me,
+    notifications,
+    pit,
+    prequalification,
+    qad,
+    qt_catalogue,
+    qt_execution,
+    qt_plan,
+    reference,
+    tasks,
+    workoff,
+)
 
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
@@ -105,3 +119,7 @@ api.add_router("/v1", prequalification.router)
 api.add_router("/v1", pit.router)
 api.add_router("/v1", dip.router)
 api.add_router("/v1/qad", qad.router)
+api.add_router("/v1", qt_catalogue.router)
+api.add_router("/v1", qt_plan.router)
+api.add_router("/v1", qt_execution.router)
+api.add_router("/v1", workoff.router)

@@ -1,8 +1,11 @@
-"""The PIT pages. Included at the site root: `path("", include("portal.testing.urls"))`."""
+"""The testing pages (PIT and Qualification Testing).
+
+Included at the site root: `path("", include("portal.testing.urls"))`."""
 
 from django.urls import path
 
-from portal.testing import views
+from portal.testing.views import catalogue, execution, plan
+from portal.testing.views import pit as views
 
 app_name = "testing"
 
@@ -29,3 +32,6 @@ urlpatterns = [
         name="pit_evidence_download",
     ),
 ]
+
+# Qualification Testing: each area keeps its own patterns beside its views.
+urlpatterns += catalogue.urlpatterns + plan.urlpatterns + execution.urlpatterns

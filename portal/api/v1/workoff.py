@@ -1,0 +1,5 @@
+"""API: workoff. Mounted at `/v1`."""
+
+from ninja import Router
+
+router = Router(tags=["workoff"])
