@@ -49,7 +49,7 @@ def dip_confirm_pre_production(application: Application, *, actor: Any) -> None:
         dip_id_confirm(actor=actor, application_id=application.pk, dip_id_id=dip_id.pk)
 
 
-def dip_prepare_step(*, application: Application, task_code: str, action: str, actor: Any) -> None:
+def dip_prepare_step(*, application: Application, task_code: str, action: str, actor: Any, **_: Any) -> None:
     """Call just before taking `action` on task `task_code` as `actor`: before DIP onboarding is
     submitted it is completed, and before it is accepted the DIP Manager confirms the pre-production
     DIP ID. Anything else is left alone."""

@@ -99,7 +99,7 @@ def qad_sign_final(*, actor: Any, application: Application, password: str, otp_c
     )
 
 
-def qad_prepare_step(*, application: Application, task_code: str, action: str, actor: Any) -> None:
+def qad_prepare_step(*, application: Application, task_code: str, action: str, actor: Any, **_: Any) -> None:
     """Call just before taking `action` on task `task_code` as `actor`: before a QAD is submitted, every
     question is answered (with evidence where expected). Anything else is left alone. Signing cannot be
     prepared this way (it needs the signer's password): see `qad_journey_step`."""

@@ -96,7 +96,7 @@ def pqs_decide_all(application: Application, *, actor: Any, decision: str = Item
     return count
 
 
-def pqs_prepare_step(*, application: Application, task_code: str, action: str, actor: Any) -> None:
+def pqs_prepare_step(*, application: Application, task_code: str, action: str, actor: Any, **_: Any) -> None:
     """Call just before taking `action` on task `task_code` as `actor`: before submitting the PQS it is
     completed, before accepting it every item is accepted. Anything else is left alone."""
     if task_code != PQS_TASK:

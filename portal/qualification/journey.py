@@ -15,7 +15,8 @@ from portal.qualification.workflow import Action, Party, TaskKind, TaskState, ho
 # Given the task and the role that must act, return a user who holds that role for the application.
 ActorFor = Callable[[Task, Role], Any]
 # Fills a task's structured content just before a step (the PQS before it is submitted, say), as the
-# participant or reviewer would have: called with application=, task_code=, action=, actor=.
+# participant or reviewer would have: called with application=, task_code=, action=, actor= and
+# actor_for= (to find the reviewer who must agree something first, say Testing Assurance).
 StepPreparer = Callable[..., None]
 # Takes a step that the generic action cannot take (signing needs the signer's password) and answers
 # True; answers False for any other step. Called with application=, task_code=, action=, actor=, password=.
@@ -91,7 +92,7 @@ def advance_application(
         role = Role(task.definition.roles_for(party)[0])
         actor = actor_for(task, role)
         for prepare in _preparers:
-            prepare(application=application, task_code=task.code, action=action, actor=actor)
+            prepare(application=application, task_code=task.code, action=action, actor=actor, actor_for=actor_for)
         if any(
             take(application=application, task_code=task.code, action=action, actor=actor, password=password)
             for take in _takers

@@ -71,7 +71,7 @@ def pit_complete_checklist(application: Application, *, actor: Any) -> None:
             )
 
 
-def pit_prepare_step(*, application: Application, task_code: str, action: str, actor: Any) -> None:
+def pit_prepare_step(*, application: Application, task_code: str, action: str, actor: Any, **_: Any) -> None:
     """Call just before taking `action` on task `task_code` as `actor`: before PIT is submitted its
     checklist is completed. Anything else is left alone."""
     if task_code == PIT_TASK and action == Action.SUBMIT:
