@@ -21,6 +21,7 @@ from portal.api.auth import bearer_auth, session_auth
 from portal.api.v1 import (
     applications,
     dip,
+    imports,
     me,
     notifications,
     pit,
@@ -123,3 +124,4 @@ api.add_router("/v1", qt_catalogue.router)
 api.add_router("/v1", qt_plan.router)
 api.add_router("/v1", qt_execution.router)
 api.add_router("/v1", workoff.router)
+api.add_router("/v1/imports", imports.router)

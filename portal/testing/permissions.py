@@ -6,12 +6,18 @@ back with changes requested. Everyone who may see the application may read the c
 
 from typing import Any
 
+from portal.accounts.roles import Role
 from portal.core.errors import ApplicationError, InvalidTransition, PermissionDenied
 from portal.qualification.models import Task
 from portal.qualification.permissions import user_holds_party
 from portal.qualification.workflow import Party, TaskState
 
 PIT_TASK = "pit"
+QT_TASK = "qt"
+# The staff who keep the Qualification Testing catalogue (scenarios, cases, requirements, DIP flows).
+CATALOGUE_ROLES = frozenset(
+    {Role.TESTING_ASSURANCE, Role.ELEXON_ANALYST, Role.QSP, Role.PROGRAMME_ASSURANCE, Role.ADMINISTRATOR}
+)
 # The states in which the participant may change the checklist.
 EDITABLE_STATES = frozenset({TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED})
 

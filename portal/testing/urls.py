@@ -4,7 +4,7 @@ Included at the site root: `path("", include("portal.testing.urls"))`."""
 
 from django.urls import path
 
-from portal.testing.views import catalogue, execution, plan
+from portal.testing.views import catalogue, execution, imports, plan
 from portal.testing.views import pit as views
 
 app_name = "testing"
@@ -34,4 +34,4 @@ urlpatterns = [
 ]
 
 # Qualification Testing: each area keeps its own patterns beside its views.
-urlpatterns += catalogue.urlpatterns + plan.urlpatterns + execution.urlpatterns
+urlpatterns += catalogue.urlpatterns + plan.urlpatterns + execution.urlpatterns + imports.urlpatterns

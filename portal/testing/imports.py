@@ -1,0 +1,308 @@
+"""Workbook imports that run in the background: the catalogue, an application's RTTM, its test results.
+
+One shape for all of them. `import_job_create` checks who is importing and the file (by content, as any
+evidence), stores the file and queues the job in the same transaction (the task queue's database
+backend makes that an outbox). The worker (`import_job_run`) then reads the sheet once, streaming:
+
+1. *check* every row with the importer of that kind, counting progress in `processed_rows` as it goes
+   (the page's progress bar polls it) and collecting each problem with its row, column and reason;
+2. if any row has a problem, the job fails and *nothing* is stored; the problems are kept on the job
+   (the first `MAX_REPORTED_PROBLEMS`, and how many there were in all);
+3. otherwise the importer *stores* every checked row in one transaction, re-checking that the user
+   may still import, with one audit event for the whole import; then the user is told.
+
+An importer is registered per kind (`register_importer`) by the module that owns what it imports.
+"""
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from portal.accounts.selectors import user_roles
+from portal.audit.services import audit_record
+from portal.core.errors import ApplicationError, InvalidInput, NotFound
+from portal.core.workbooks import SheetRow, open_sheet_rows
+from portal.documents.evidence import FileType, check_evidence_file
+from portal.notifications.services import notify
+from portal.qualification.models import Application
+from portal.qualification.permissions import application_scope_for
+from portal.testing.models import ImportJob, ImportKind, ImportStatus
+from portal.testing.permissions import CATALOGUE_ROLES
+
+MAX_REPORTED_PROBLEMS = 500
+PROGRESS_EVERY = 250
+FINISHED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    reason: str
+
+
+class RowRefused(Exception):
+    """Raised by an importer's `check` with every problem of one row."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__("; ".join(p.reason for p in problems))
+        self.problems = problems
+
+
+class Importer(ABC):
+    kind: ImportKind
+    sheet: str
+    required_columns: tuple[str, ...]
+    optional_columns: tuple[str, ...] = ()
+    max_rows: int = 200_000
+
+    @abstractmethod
+    def authorise(self, *, actor: Any, application: Application | None) -> None:
+        """Raise PermissionDenied / InvalidTransition when `actor` may not import this now. Called when
+        the job is queued and again, inside the storing transaction, before anything is stored."""
+
+    def begin(self, job: ImportJob) -> None:  # noqa: B027 (optional hook)
+        """Load whatever the row checks need (lookups of existing identifiers) once, before the rows."""
+
+    @abstractmethod
+    def check(self, row: SheetRow) -> Any:
+        """Check one row and answer a compact record of it to store later, or raise RowRefused."""
+
+    @abstractmethod
+    def store(self, job: ImportJob, records: list[Any]) -> tuple[int, dict[str, Any]]:
+        """Store every record (inside the caller's transaction): answer how many rows were stored and a
+        summary for the audit event. Must not write its own audit events."""
+
+    def link(self, job: ImportJob) -> str:
+        """The page to show when the job is done."""
+        return f"/imports/{job.pk}/"
+
+
+_importers: dict[str, Importer] = {}
+
+
+def register_importer(importer: Importer) -> None:
+    _importers[importer.kind.value] = importer
+
+
+def importer_for(kind: str) -> Importer:
+    try:
+        return _importers[kind]
+    except KeyError:
+        raise NotFound(f"There is no import of that kind ({kind[:40]}).") from None
+
+
+# --- queueing ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(*, actor: Any, kind: str, upload: Any, application_id: int | None = None) -> ImportJob:
+    """Check the workbook and queue its import. Application imports need an application the user can
+    see (NotFound otherwise)."""
+    importer = importer_for(kind)
+    application = None
+    if importer.kind != ImportKind.CATALOGUE:
+        if application_id is None:
+            raise InvalidInput("Say which application the workbook is for.", details={"field": "application"})
+        application = (
+            application_scope_for(actor).select_for_update().select_related("organisation").filter(pk=application_id)
+        ).first()
+        if application is None:
+            raise NotFound("No application was found with that reference.")
+    importer.authorise(actor=actor, application=application)
+    if upload is None:
+        raise InvalidInput("Choose the workbook to import.", details={"field": "file"})
+    checked = check_evidence_file(upload)
+    if checked.file_type != FileType.XLSX:
+        raise InvalidInput(
+            f"Imports take an Excel workbook (XLSX); {checked.name} is a {checked.file_type.upper()} file.",
+            details={"field": "file", "rule": "type"},
+        )
+    upload.seek(0)
+    content = upload.read()
+    job = ImportJob(
+        kind=importer.kind,
+        application=application,
+        original_name=checked.name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by=actor,
+    )
+    job.file.save(f"{importer.kind.value}-{timezone.now():%Y%m%d%H%M%S}.xlsx", ContentFile(content), save=False)
+    job.save()
+    audit_record(
+        actor=actor,
+        action=f"import.{importer.kind.value}.queue",
+        target=job,
+        summary=f"{importer.kind.label} workbook {checked.name} queued for import"
+        + (f" into {application.reference}" if application else ""),
+        after={"file": checked.name, "sha256": job.sha256},
+        organisation_id=application.organisation_id if application else None,
+        application_id=application.pk if application else None,
+    )
+    run_import.enqueue(job.pk)
+    return job
+
+
+@task()
+def run_import(job_id: int) -> None:
+    """Thin wrapper: the worker runs the import."""
+    import_job_run(job_id=job_id)
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Check every row, then store all of them or none. Safe to run again: a finished job is left alone."""
+    job = ImportJob.objects.select_related("application", "created_by").get(pk=job_id)
+    if job.status in FINISHED:
+        return job
+    importer = importer_for(job.kind)
+    problems: list[RowProblem] = []
+    problem_count = 0
+    records: list[Any] = []
+    try:
+        with job.file.open("rb") as stream:
+            declared, rows = open_sheet_rows(
+                stream,
+                sheet=importer.sheet,
+                required=importer.required_columns,
+                optional=importer.optional_columns,
+                max_rows=importer.max_rows,
+            )
+            _progress(job, status=ImportStatus.VALIDATING, total_rows=declared, processed_rows=0)
+            importer.begin(job)
+            processed = 0
+            for row in rows:
+                processed += 1
+                try:
+                    if row.formulas:
+                        raise RowRefused(
+                            [
+                                RowProblem(row.number, column, "holds a formula; enter the value itself")
+                                for column in row.formulas
+                            ]
+                        )
+                    records.append(importer.check(row))
+                except RowRefused as refused:
+                    problem_count += len(refused.problems)
+                    room = MAX_REPORTED_PROBLEMS - len(problems)
+                    if room > 0:
+                        problems.extend(refused.problems[:room])
+                if processed % PROGRESS_EVERY == 0:
+                    _progress(job, processed_rows=processed, total_rows=max(declared, processed))
+            _progress(job, processed_rows=processed, total_rows=processed)
+    except InvalidInput as exc:
+        return _finish_failed(job, [_sheet_problem(exc)], 1, exc.message)
+    if problem_count:
+        return _finish_failed(
+            job,
+            problems,
+            problem_count,
+            f"{problem_count} problem{'s' if problem_count != 1 else ''} found; nothing was imported.",
+        )
+    if not records:
+        return _finish_failed(
+            job,
+            [RowProblem(2, "", "the sheet has no rows to import")],
+            1,
+            "The sheet has no rows to import.",
+        )
+    try:
+        return _store(job, importer, records)
+    except ApplicationError as exc:  # refused at store time: a permission or state changed meanwhile
+        return _finish_failed(job, [_sheet_problem(exc)], 1, exc.message)
+
+
+def _store(job: ImportJob, importer: Importer, records: list[Any]) -> ImportJob:
+    _progress(job, status=ImportStatus.STORING)
+    with transaction.atomic():
+        application = None
+        if job.application_id is not None:
+            application = Application.objects.select_for_update().get(pk=job.application_id)
+        importer.authorise(actor=job.created_by, application=application)
+        stored, summary = importer.store(job, records)
+        job.status = ImportStatus.SUCCEEDED
+        job.stored_rows = stored
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "stored_rows", "finished_at"])
+        audit_record(
+            actor=job.created_by,
+            action=f"import.{job.kind}.store",
+            target=job,
+            summary=f"{importer.kind.label} workbook {job.original_name} imported: {stored} rows"
+            + (f" into {application.reference}" if application else ""),
+            after={"file": job.original_name, "sha256": job.sha256, "rows": stored, **summary},
+            organisation_id=application.organisation_id if application else None,
+            application_id=application.pk if application else None,
+        )
+        notify(
+            recipients=[job.created_by],
+            subject=f"Import finished: {job.original_name}",
+            body=f"{stored} rows of {job.original_name} were imported.",
+            link=importer.link(job),
+            application=application,
+        )
+    return job
+
+
+def _finish_failed(job: ImportJob, problems: list[RowProblem], count: int, message: str) -> ImportJob:
+    with transaction.atomic():
+        job.status = ImportStatus.FAILED
+        job.errors = [{"row": p.row, "column": p.column, "reason": p.reason} for p in problems]
+        job.error_count = count
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "errors", "error_count", "finished_at"])
+        notify(
+            recipients=[job.created_by],
+            subject=f"Import refused: {job.original_name}",
+            body=f"{message} Open the import to see each problem with its row and column.",
+            link=f"/imports/{job.pk}/",
+            application=job.application,
+        )
+    return job
+
+
+def _sheet_problem(exc: ApplicationError) -> RowProblem:
+    return RowProblem(int(exc.details.get("row", 0) or 0), str(exc.details.get("column", "")), exc.message)
+
+
+def _progress(job: ImportJob, **fields: Any) -> None:
+    """Progress is written outside any transaction, so the page sees it while the import runs."""
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def import_job_scope_for(user: Any) -> QuerySet[ImportJob]:
+    """Jobs the user may see: their own, and those of applications they can see. Catalogue imports
+    are visible to the staff who keep the catalogue."""
+    visible = Q(created_by=user) | Q(application__in=application_scope_for(user))
+    if user_roles(user) & CATALOGUE_ROLES:
+        visible |= Q(kind=ImportKind.CATALOGUE)
+    return ImportJob.objects.filter(visible).select_related("application", "created_by")
+
+
+def import_job_get(*, user: Any, job_id: int) -> ImportJob:
+    job = import_job_scope_for(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No import was found with that reference.")
+    return job
+
+
+def import_percent(job: ImportJob) -> int:
+    if job.status in FINISHED:
+        return 100
+    if not job.total_rows:
+        return 0
+    return min(99, job.processed_rows * 100 // job.total_rows)
