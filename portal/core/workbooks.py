@@ -12,11 +12,13 @@ values, not formulas whose results depend on the spreadsheet that computed them.
 """
 
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -100,13 +102,23 @@ def open_sheet_rows(
     (its declared dimensions can lie)."""
     try:
         book = load_workbook(source, read_only=True, data_only=False, keep_links=False)
-    except (InvalidFileException, KeyError, ValueError, OSError, EOFError, TypeError) as exc:
+    except (DefusedXmlException, ValueError) as exc:
+        # openpyxl wraps the XML parser's refusal in a ValueError of its own.
+        if not isinstance(exc, DefusedXmlException) and not isinstance(exc.__cause__, DefusedXmlException):
+            raise InvalidInput(
+                "The file could not be read as an Excel workbook (XLSX).", details={"rule": "workbook"}
+            ) from exc
+        raise InvalidInput(
+            "The workbook contains XML that is not allowed (such as external entities or entity expansion).",
+            details={"rule": "workbook", "error": type(exc).__name__},
+        ) from exc
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, EOFError, TypeError) as exc:
         raise InvalidInput(
             "The file could not be read as an Excel workbook (XLSX).", details={"rule": "workbook"}
         ) from exc
-    except Exception as exc:  # defusedxml's refusals, damaged XML: nothing to salvage from either
+    except Exception as exc:  # damaged XML and the like: nothing to salvage
         raise InvalidInput(
-            "The workbook is damaged or contains content that is not allowed (such as external entities).",
+            "The workbook is damaged and could not be read.",
             details={"rule": "workbook", "error": type(exc).__name__},
         ) from exc
     if sheet not in book.sheetnames:
@@ -123,6 +135,9 @@ def open_sheet_rows(
             f"The sheet “{sheet}” has {declared_rows:,} rows; at most {max_rows:,} can be imported at once.",
             details={"sheet": sheet, "rule": "rows"},
         )
+    # Read every row there is, not only those inside the declared dimensions: a file that
+    # under-declares them would otherwise have rows silently dropped. Our own count bounds the read.
+    ws.reset_dimensions()
     rows = ws.iter_rows(values_only=True)
     header_row = next(rows, None)
     headers = [str(h).strip() if h is not None else "" for h in (header_row or ())]

@@ -61,6 +61,29 @@ class WorkOffItem(models.Model):
                 condition=Q(case__isnull=False, defect__isnull=True) | Q(case__isnull=True, defect__isnull=False),
                 name="workoff_covers_case_or_defect",
             ),
+            # One live item per case and per defect: a second proposal for the same thing is refused
+            # even when two arrive at once. A withdrawn item frees it for a new proposal.
+            models.UniqueConstraint(
+                fields=["application", "case"],
+                condition=Q(case__isnull=False) & ~Q(status=WorkOffStatus.WITHDRAWN),
+                name="workoff_one_live_item_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "defect"],
+                condition=Q(defect__isnull=False) & ~Q(status=WorkOffStatus.WITHDRAWN),
+                name="workoff_one_live_item_per_defect",
+            ),
+            # An agreed or closed item records who agreed it and when; a closed item when it closed.
+            models.CheckConstraint(
+                condition=~Q(status__in=[WorkOffStatus.AGREED, WorkOffStatus.CLOSED])
+                | Q(agreed_at__isnull=False, agreed_by__isnull=False),
+                name="workoff_agreed_has_agreement",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=WorkOffStatus.CLOSED, closed_at__isnull=False, closed_by__isnull=False)
+                | (~Q(status=WorkOffStatus.CLOSED) & Q(closed_at__isnull=True)),
+                name="workoff_closed_at_when_closed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,3 +92,34 @@ class WorkOffItem(models.Model):
     @property
     def reference(self) -> str:
         return f"WO-{self.number:03d}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due within 5 working days"
+    DUE_TODAY = "due_today", "Due today"
+    OVERDUE = "overdue", "Overdue"
+
+
+class WorkOffReminder(models.Model):
+    """A reminder sent about an agreed item to one person: what the reminder job has already sent, so
+    that it never sends the same kind of reminder about the same item to the same person twice on one
+    day, however often it runs (the unique constraint holds even when two runs overlap)."""
+
+    item = models.ForeignKey(WorkOffItem, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    sent_on = models.DateField(help_text="The day in the UK the reminder was sent.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_on", "item", "kind"]
+        verbose_name = "work-off reminder"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "recipient", "kind", "sent_on"], name="workoff_reminder_once_a_day"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="workoff_reminder_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.reference} {self.kind} to {self.recipient_id} on {self.sent_on}"
