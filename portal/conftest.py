@@ -35,11 +35,16 @@ def load_all_reference_data() -> None:
     from portal.documents.signing import DEFAULT_DECLARATION_TEXT
     from portal.documents.template_data import default_template_load
     from portal.prequalification.reference_data import waves_load
+    from portal.testing.catalogue_data import catalogue_load
     from portal.testing.pit_criteria import pit_criteria_load
+    from portal.testing.qt_reference_data import exit_rules_load, readiness_items_load
 
     reference_data_load()
     waves_load()
     pit_criteria_load()
+    catalogue_load()
+    readiness_items_load()
+    exit_rules_load()
     dip_steps_load()
     default_template_load()
     if not Declaration.objects.exists():

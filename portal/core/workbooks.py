@@ -12,6 +12,7 @@ values, not formulas whose results depend on the spreadsheet that computed them.
 """
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class SheetRow:
     number: int  # the row number the user sees in their spreadsheet
     values: dict[str, Any]  # by header
     formulas: tuple[str, ...]  # headers of the cells that hold a formula
+    sheet: str = ""  # the sheet the row is on (for imports that read several sheets)
 
 
 def is_formula(value: Any) -> bool:
@@ -128,7 +130,9 @@ def open_sheet_rows(
             details={"sheet": sheet, "rule": "sheet"},
         )
     ws = book[sheet]
-    declared_rows = max((ws.max_row or 1) - 1, 0)
+    # A sheet usually declares its size; one written without (by streaming writers) has its rows counted,
+    # so that the progress bar has a total and an oversized sheet is refused before any row is read.
+    declared_rows = max((ws.max_row or _count_rows(ws) or 1) - 1, 0)
     if declared_rows > max_rows:
         book.close()
         raise InvalidInput(
@@ -139,7 +143,13 @@ def open_sheet_rows(
     # under-declares them would otherwise have rows silently dropped. Our own count bounds the read.
     ws.reset_dimensions()
     rows = ws.iter_rows(values_only=True)
-    header_row = next(rows, None)
+    # In read-only mode the sheet's XML is parsed only as its rows are read, so a damaged sheet or one
+    # carrying an external entity (refused by defusedxml) fails here or while iterating, not on load.
+    try:
+        header_row = next(rows, None)
+    except Exception as exc:
+        book.close()
+        raise _unreadable(sheet, 1, exc) from exc
     headers = [str(h).strip() if h is not None else "" for h in (header_row or ())]
     while headers and not headers[-1]:
         headers.pop()
@@ -148,7 +158,7 @@ def open_sheet_rows(
     def iterate() -> Iterator[SheetRow]:
         try:
             seen = 0
-            for number, raw in enumerate(rows, start=2):
+            for number, raw in enumerate(_guarded(rows, sheet), start=2):
                 if raw is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
                     continue
                 if len(raw) > max_columns and any(v is not None for v in raw[max_columns:]):
@@ -164,11 +174,57 @@ def open_sheet_rows(
                     )
                 values = {h: (raw[i] if i < len(raw) else None) for i, h in enumerate(headers) if h}
                 formulas = tuple(h for h, v in values.items() if is_formula(v))
-                yield SheetRow(number=number, values=values, formulas=formulas)
+                yield SheetRow(number=number, values=values, formulas=formulas, sheet=sheet)
         finally:
             book.close()
 
     return declared_rows, iterate()
+
+
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+def _count_rows(ws: Any) -> int:
+    """How many row elements the sheet's XML holds, counted over its raw bytes in chunks (no parsing, so
+    quick, and bounded by the unpacked size the evidence checks allow). 0 when it cannot be counted."""
+    get_source = getattr(ws, "_get_source", None)
+    if get_source is None:
+        return 0
+    count, tail = 0, b""
+    try:
+        with get_source() as source:
+            while chunk := source.read(1024 * 1024):
+                data = tail + chunk
+                count += len(ROW_TAG.findall(data))
+                # Keep the end of the chunk for a tag cut in two, minus any tag already counted in it.
+                last = max(data.rfind(b"<"), len(data) - 32)
+                tail = data[last:] if ROW_TAG.match(data, last) is None else b""
+    except Exception:  # damaged content is reported when the rows are read
+        return 0
+    return count
+
+
+def _unreadable(sheet: str, row: int, exc: Exception) -> InvalidInput:
+    return InvalidInput(
+        f"The sheet “{sheet}” is damaged or contains content that is not allowed (such as external entities), "
+        f"from row {row}.",
+        details={"sheet": sheet, "row": row, "rule": "workbook", "error": type(exc).__name__},
+    )
+
+
+def _guarded(rows: Iterator[Any], sheet: str) -> Iterator[Any]:
+    """The sheet's rows, with a failure to parse them reported as unreadable content at the row where
+    reading stopped, rather than as an unexpected error."""
+    number = 1
+    while True:
+        try:
+            raw = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _unreadable(sheet, number + 1, exc) from exc
+        number += 1
+        yield raw
 
 
 def _check_headers(

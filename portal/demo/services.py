@@ -50,7 +50,9 @@ from portal.prequalification.testing import pqs_prepare_step
 from portal.qualification.models import Application, Route, Task, TaskDefinition
 from portal.qualification.services import application_create, application_withdraw, task_transition
 from portal.qualification.workflow import Action, Party, TaskKind, TaskState, holder
+from portal.testing.plan_testing_support import qt_prepare_step
 from portal.testing.testing_support import pit_prepare_step
+from portal.workoff.testing_support import workoff_prepare_step
 
 MAX_STEPS = 60
 
@@ -304,7 +306,7 @@ def _prepare(application: Application, spec: ApplicationSpec, actor: User, task_
         dip_id_add(
             actor=actor, application_id=application.pk, environment=DipEnvironment.PRE_PRODUCTION, value=spec.dip_id
         )
-    for prepare_step in (pqs_prepare_step, pit_prepare_step, dip_prepare_step):
+    for prepare_step in (pqs_prepare_step, pit_prepare_step, dip_prepare_step, qt_prepare_step, workoff_prepare_step):
         prepare_step(application=application, task_code=task_code, action=action, actor=actor)
     if task_code in KIND_FOR_TASK and action == Action.SUBMIT:
         qad_complete_answers(

@@ -46,7 +46,7 @@ def complete_pqs_fields() -> PqsFields:
 RELIED_ON_ITEM = ItemFields(
     title="Vendor flow management",
     scope=RelianceScope.TEST_CASES,
-    identifiers="QTC-0001, QTC-0002",
+    identifiers="QTC-DIP-02-01, QTC-DIP-02-02",
     relied_on=True,
     provider_kind="software_vendor",
     provider_name="Example Billing Systems Ltd",

@@ -99,7 +99,7 @@ def parameter_errors(kind: str, parameters: Any) -> list[str]:
     if kind not in PARAMETERS:
         return [f"“{kind}” is not a kind of exit rule."]
     if not isinstance(parameters, Mapping):
-        return ["The parameters must be a JSON object, for example {} or {\"max_severity\": 2}."]
+        return ['The parameters must be a JSON object, for example {} or {"max_severity": 2}.']
     expected = PARAMETERS[kind]
     errors = []
     for name in parameters:
@@ -158,7 +158,7 @@ class ExitFacts:
         return list(
             WorkOffItem.objects.filter(
                 application_id=self.application.pk, status__in=[s.value for s in COVERING_WORKOFF_STATUSES]
-            )
+            ).order_by()
         )
 
     @cached_property
@@ -185,9 +185,7 @@ class ExitFacts:
 
     @cached_property
     def snapshot_checkpoints(self) -> set[str]:
-        return set(
-            RttmSnapshot.objects.filter(application_id=self.application.pk).values_list("checkpoint", flat=True)
-        )
+        return set(RttmSnapshot.objects.filter(application_id=self.application.pk).values_list("checkpoint", flat=True))
 
 
 # --- one evaluator per kind --------------------------------------------------------------------------
@@ -261,7 +259,9 @@ def _no_open_defects(facts: ExitFacts, parameters: Mapping[str, Any]) -> list[st
         if work_off_allowed and defect.pk in facts.covered_defect_ids:
             continue
         severity = DefectSeverity(defect.severity).label
-        blocking.append(f"{defect.reference} “{defect.title}” (severity {severity}) is {defect.get_status_display().lower()}.")
+        blocking.append(
+            f"{defect.reference} “{defect.title}” (severity {severity}) is {defect.get_status_display().lower()}."
+        )
     return blocking
 
 

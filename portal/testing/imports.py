@@ -14,7 +14,9 @@ backend makes that an outbox). The worker (`import_job_run`) then reads the shee
 An importer is registered per kind (`register_importer`) by the module that owns what it imports.
 """
 
+import copy
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +35,11 @@ from portal.documents.evidence import FileType, check_evidence_file
 from portal.notifications.services import notify
 from portal.qualification.models import Application
 from portal.qualification.permissions import application_scope_for
+from portal.qualification.services import application_lock
 from portal.testing.models import ImportJob, ImportKind, ImportStatus
 from portal.testing.permissions import CATALOGUE_ROLES
+
+logger = logging.getLogger(__name__)
 
 MAX_REPORTED_PROBLEMS = 500
 PROGRESS_EVERY = 250
@@ -46,6 +51,17 @@ class RowProblem:
     row: int
     column: str
     reason: str
+    sheet: str = ""  # named only by importers that read several sheets
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet an importer reads: its name, its columns, and whether the workbook may leave it out."""
+
+    name: str
+    required_columns: tuple[str, ...]
+    optional_columns: tuple[str, ...] = ()
+    optional: bool = False
 
 
 class RowRefused(Exception):
@@ -84,6 +100,17 @@ class Importer(ABC):
         """The page to show when the job is done."""
         return f"/imports/{job.pk}/"
 
+    def sheets(self) -> tuple[SheetSpec, ...]:
+        """The sheets to read, in order. Most importers read the one sheet named by `sheet`; one that
+        reads several (the catalogue) answers them all, and each row it is given says its sheet
+        (`row.sheet`), as must each problem it reports."""
+        return (SheetSpec(self.sheet, self.required_columns, self.optional_columns),)
+
+    def finish(self) -> list[RowProblem]:
+        """Problems that show only once every row of every sheet has been checked (a case with no
+        steps on another sheet, say). Called after the last row, before anything is stored."""
+        return []
+
 
 _importers: dict[str, Importer] = {}
 
@@ -111,11 +138,8 @@ def import_job_create(*, actor: Any, kind: str, upload: Any, application_id: int
     if importer.kind != ImportKind.CATALOGUE:
         if application_id is None:
             raise InvalidInput("Say which application the workbook is for.", details={"field": "application"})
-        application = (
-            application_scope_for(actor).select_for_update().select_related("organisation").filter(pk=application_id)
-        ).first()
-        if application is None:
-            raise NotFound("No application was found with that reference.")
+        # Visibility first (NotFound answers another organisation's application), then the row lock.
+        application = application_lock(actor=actor, application_id=application_id)
     importer.authorise(actor=actor, application=application)
     if upload is None:
         raise InvalidInput("Choose the workbook to import.", details={"field": "file"})
@@ -160,47 +184,92 @@ def run_import(job_id: int) -> None:
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
-    """Check every row, then store all of them or none. Safe to run again: a finished job is left alone."""
+    """Check every row, then store all of them or none. Safe to run again: only a queued job is run, and
+    the run claims it first (queued → checking rows in one UPDATE), so a job delivered twice, or run
+    again once finished, does nothing the second time."""
     job = ImportJob.objects.select_related("application", "created_by").get(pk=job_id)
-    if job.status in FINISHED:
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.VALIDATING)
+    if not claimed:
+        job.refresh_from_db()
         return job
-    importer = importer_for(job.kind)
+    job.status = ImportStatus.VALIDATING
+    # A copy per run: `begin` keeps the run's lookups on the importer, and two jobs must not share them.
+    importer = copy.copy(importer_for(job.kind))
+    try:
+        return _run(job, importer)
+    except Exception:
+        # Whatever went wrong, the job must not stay "checking rows" for ever, and nothing was stored
+        # (storing is one transaction). The details are for the operators' log, not the user.
+        logger.exception("Import job %s failed unexpectedly", job.pk)
+        return _finish_failed(
+            job,
+            [RowProblem(0, "", "the import could not be completed because of an unexpected error")],
+            1,
+            "The import could not be completed because of an unexpected error; nothing was imported. Try again, "
+            "and tell the support team if it happens again.",
+        )
+
+
+def _run(job: ImportJob, importer: "Importer") -> ImportJob:
     problems: list[RowProblem] = []
     problem_count = 0
     records: list[Any] = []
+    specs = importer.sheets()
+    # Problems name their sheet only when the importer reads more than one.
+    several = len(specs) > 1
     try:
-        with job.file.open("rb") as stream:
-            declared, rows = open_sheet_rows(
-                stream,
-                sheet=importer.sheet,
-                required=importer.required_columns,
-                optional=importer.optional_columns,
-                max_rows=importer.max_rows,
-            )
-            _progress(job, status=ImportStatus.VALIDATING, total_rows=declared, processed_rows=0)
-            importer.begin(job)
-            processed = 0
-            for row in rows:
-                processed += 1
+        processed = 0
+        counted = 0  # the rows of the sheets already read, for the progress bar
+        begun = False
+        for spec in specs:
+            with job.file.open("rb") as stream:
                 try:
-                    if row.formulas:
-                        raise RowRefused(
-                            [
-                                RowProblem(row.number, column, "holds a formula; enter the value itself")
-                                for column in row.formulas
-                            ]
-                        )
-                    records.append(importer.check(row))
-                except RowRefused as refused:
-                    problem_count += len(refused.problems)
-                    room = MAX_REPORTED_PROBLEMS - len(problems)
-                    if room > 0:
-                        problems.extend(refused.problems[:room])
-                if processed % PROGRESS_EVERY == 0:
-                    _progress(job, processed_rows=processed, total_rows=max(declared, processed))
-            _progress(job, processed_rows=processed, total_rows=processed)
+                    declared, rows = open_sheet_rows(
+                        stream,
+                        sheet=spec.name,
+                        required=spec.required_columns,
+                        optional=spec.optional_columns,
+                        max_rows=importer.max_rows,
+                    )
+                except InvalidInput as exc:
+                    if spec.optional and exc.details.get("rule") == "sheet":
+                        continue  # a sheet the workbook may leave out
+                    raise
+                _progress(job, status=ImportStatus.VALIDATING, total_rows=counted + declared, processed_rows=processed)
+                if not begun:
+                    importer.begin(job)
+                    begun = True
+                for row in rows:
+                    processed += 1
+                    try:
+                        if row.formulas:
+                            raise RowRefused(
+                                [
+                                    RowProblem(
+                                        row.number,
+                                        column,
+                                        "holds a formula; enter the value itself",
+                                        sheet=spec.name if several else "",
+                                    )
+                                    for column in row.formulas
+                                ]
+                            )
+                        records.append(importer.check(row))
+                    except RowRefused as refused:
+                        problem_count += len(refused.problems)
+                        room = MAX_REPORTED_PROBLEMS - len(problems)
+                        if room > 0:
+                            problems.extend(refused.problems[:room])
+                    if processed % PROGRESS_EVERY == 0:
+                        _progress(job, processed_rows=processed, total_rows=max(counted + declared, processed))
+                counted = processed
+        _progress(job, processed_rows=processed, total_rows=processed)
     except InvalidInput as exc:
-        return _finish_failed(job, [_sheet_problem(exc)], 1, exc.message)
+        return _finish_failed(job, [_sheet_problem(exc, several)], 1, exc.message)
+    if begun:
+        late = importer.finish()
+        problem_count += len(late)
+        problems.extend(late[: max(MAX_REPORTED_PROBLEMS - len(problems), 0)])
     if problem_count:
         return _finish_failed(
             job,
@@ -218,12 +287,16 @@ def import_job_run(*, job_id: int) -> ImportJob:
     try:
         return _store(job, importer, records)
     except ApplicationError as exc:  # refused at store time: a permission or state changed meanwhile
-        return _finish_failed(job, [_sheet_problem(exc)], 1, exc.message)
+        return _finish_failed(job, [_sheet_problem(exc, several)], 1, exc.message)
 
 
 def _store(job: ImportJob, importer: Importer, records: list[Any]) -> ImportJob:
     _progress(job, status=ImportStatus.STORING)
     with transaction.atomic():
+        # Only the run that claimed the job stores it.
+        if ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportStatus.STORING).first() is None:
+            job.refresh_from_db()
+            return job
         application = None
         if job.application_id is not None:
             application = Application.objects.select_for_update().get(pk=job.application_id)
@@ -256,10 +329,24 @@ def _store(job: ImportJob, importer: Importer, records: list[Any]) -> ImportJob:
 def _finish_failed(job: ImportJob, problems: list[RowProblem], count: int, message: str) -> ImportJob:
     with transaction.atomic():
         job.status = ImportStatus.FAILED
-        job.errors = [{"row": p.row, "column": p.column, "reason": p.reason} for p in problems]
+        job.errors = [
+            {"row": p.row, "column": p.column, "reason": p.reason, **({"sheet": p.sheet} if p.sheet else {})}
+            for p in problems
+        ]
         job.error_count = count
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "errors", "error_count", "finished_at"])
+        application = job.application
+        audit_record(
+            actor=job.created_by,
+            action=f"import.{job.kind}.refuse",
+            target=job,
+            summary=f"Workbook {job.original_name} refused: nothing imported"
+            + (f" into {application.reference}" if application else ""),
+            after={"file": job.original_name, "sha256": job.sha256, "problems": count, "first": job.errors[:3]},
+            organisation_id=application.organisation_id if application else None,
+            application_id=application.pk if application else None,
+        )
         notify(
             recipients=[job.created_by],
             subject=f"Import refused: {job.original_name}",
@@ -270,8 +357,13 @@ def _finish_failed(job: ImportJob, problems: list[RowProblem], count: int, messa
     return job
 
 
-def _sheet_problem(exc: ApplicationError) -> RowProblem:
-    return RowProblem(int(exc.details.get("row", 0) or 0), str(exc.details.get("column", "")), exc.message)
+def _sheet_problem(exc: ApplicationError, several: bool = False) -> RowProblem:
+    return RowProblem(
+        int(exc.details.get("row", 0) or 0),
+        str(exc.details.get("column", "")),
+        exc.message,
+        sheet=str(exc.details.get("sheet", "")) if several else "",
+    )
 
 
 def _progress(job: ImportJob, **fields: Any) -> None:

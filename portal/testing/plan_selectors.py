@@ -126,9 +126,7 @@ def plan_missing(plan: QtPlan, reliance: AcceptedReliance) -> list[Missing]:
     if not plan.approach.strip():
         missing.append(Missing("approach", "Enter the QT approach"))
     if (reliance.test_cases or reliance.test_scenarios) and not plan.reliance_approach.strip():
-        missing.append(
-            Missing("reliance_approach", "Enter how you use the placing reliance the Code Bodies accepted")
-        )
+        missing.append(Missing("reliance_approach", "Enter how you use the placing reliance the Code Bodies accepted"))
     if not plan.test_data.strip():
         missing.append(Missing("test_data", "Enter the test data and how it will be loaded"))
     if plan.starts_on is None:

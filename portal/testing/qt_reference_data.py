@@ -138,7 +138,9 @@ class ExitRuleSpec:
 
 EXIT_RULES: tuple[ExitRuleSpec, ...] = (
     ExitRuleSpec("plan_agreed", "The QT approach and plan is agreed by Testing Assurance", "plan_agreed"),
-    ExitRuleSpec("readiness_confirmed", "The readiness report is confirmed by Testing Assurance", "readiness_confirmed"),
+    ExitRuleSpec(
+        "readiness_confirmed", "The readiness report is confirmed by Testing Assurance", "readiness_confirmed"
+    ),
     ExitRuleSpec("rttm_qt_entry", "The RTTM is captured at QT entry", "rttm_captured", {"checkpoint": "qt_entry"}),
     ExitRuleSpec(
         "mandatory_cases_passed",
@@ -159,7 +161,7 @@ EXIT_RULES: tuple[ExitRuleSpec, ...] = (
     ),
     ExitRuleSpec(
         "no_open_high_defects",
-        "No open severity 2 (high) defect, unless covered by an agreed work-off item",
+        "No open severity 1 or 2 defect, unless covered by an agreed work-off item",
         "no_open_defects",
         {"max_severity": 2},
     ),

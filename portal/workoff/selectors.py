@@ -180,9 +180,7 @@ def missing_for_accept(items: Iterable[WorkOffItem]) -> list[str]:
     if not live:
         return ["there are no work-off items"]
     return [
-        f"{item.reference} is not agreed by a Code Body yet"
-        for item in live
-        if item.status not in CONDITION_STATUSES
+        f"{item.reference} is not agreed by a Code Body yet" for item in live if item.status not in CONDITION_STATUSES
     ]
 
 
@@ -367,11 +365,13 @@ def coverable(application: Application) -> list[CoverChoice]:
         )
     )
     taken_defects = set(
-        WorkOffItem.objects.filter(
-            application=application, defect__isnull=False, status__in=LIVE_STATUSES
-        ).values_list("defect_id", flat=True)
+        WorkOffItem.objects.filter(application=application, defect__isnull=False, status__in=LIVE_STATUSES).values_list(
+            "defect_id", flat=True
+        )
     )
-    rows = [r for r in required_set(application) if r.inclusion in COVERABLE_INCLUSIONS and r.case_id not in taken_cases]
+    rows = [
+        r for r in required_set(application) if r.inclusion in COVERABLE_INCLUSIONS and r.case_id not in taken_cases
+    ]
     latest = latest_execution_statuses(application, [r.case_id for r in rows])
     choices = []
     for row in rows:
@@ -486,4 +486,3 @@ def workoff_open_item_count(application: Application) -> int:
     return WorkOffItem.objects.filter(
         application=application, status__in=[s.value for s in LIVE_STATUSES - {WorkOffStatus.CLOSED}]
     ).count()
-

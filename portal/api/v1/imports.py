@@ -25,6 +25,7 @@ class ImportProblemOut(Schema):
     row: int = Field(description="The spreadsheet row (1 is the header row; 0 when about the whole file).")
     column: str
     reason: str
+    sheet: str = Field("", description="The sheet, for imports that read several (the catalogue).")
 
 
 class ImportJobOut(Schema):

@@ -239,7 +239,7 @@ def test_the_helper_adds_and_accepts_reliance_for_a_new_entrant(actor_for, new_e
     application = _advance(application, actor_for, monkeypatch, stop_before="pit", skip_optional=False)
     assert task_of(application).state == TaskState.COMPLETED
     [item] = accepted_reliance(application=application)
-    assert item.identifiers == ["QTC-0001", "QTC-0002"]
+    assert item.identifiers == ["QTC-DIP-02-01", "QTC-DIP-02-02"]
 
 
 def test_the_helper_leaves_a_submitted_pqs_alone(member, make_application):

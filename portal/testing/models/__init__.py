@@ -1,6 +1,7 @@
 """The testing app's models: PIT (`pit`), the QT catalogue (`catalogue`) and each application's
 Qualification Testing (`qt`)."""
 
+from portal.testing.models import execution as _execution  # noqa: F401  (registers its models)
 from portal.testing.models.catalogue import (
     DipFlow,
     Requirement,

@@ -23,6 +23,7 @@ from portal.notifications.models import Notification
 from portal.qualification.models import Application, Task, TaskEntry
 from portal.qualification.services import task_transition
 from portal.testing.models import PitCriterionResult, RttmUpload
+from portal.testing.tests.execution_support import *  # noqa: F403  (the execution tests' fixtures, named execution_*)
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
 CSV = b"Requirement ID,PIT test,QT test,QAD evidence\nREQ-001,PIT-FUN-001,QTC-001,QAD 3.1\n"

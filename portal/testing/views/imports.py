@@ -7,18 +7,25 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from portal.core.errors import NotFound
 from portal.core.pages import portal_page
-from portal.testing.imports import FINISHED, import_job_get, import_percent
+from portal.testing.imports import FINISHED, import_job_get, import_percent, importer_for
 from portal.testing.models import ImportJob
 
 
 def _context(job: ImportJob) -> dict[str, object]:
+    try:
+        # Where the imported rows are shown (the executions page for results), when not this page.
+        done_link = importer_for(job.kind).link(job)
+    except NotFound:
+        done_link = ""
     return {
         "nav": "applications" if job.application_id else "catalogue",
         "job": job,
         "application": job.application,
         "finished": job.status in FINISHED,
         "percent": import_percent(job),
+        "done_link": "" if done_link == f"/imports/{job.pk}/" else done_link,
     }
 
 

@@ -1,0 +1,301 @@
+"""The results workbook import: many test runs at once, from the spreadsheet a test team already keeps.
+
+The workbook has a sheet named **Results** whose first row names the columns:
+
+| Column | Required | What |
+|---|---|---|
+| Case | yes | the test case identifier, e.g. QTC-SUP-001 |
+| Status | yes | passed, passed with observations, failed, blocked or not run |
+| Tester | yes | who ran it |
+| Executed at | yes | when it ran: a date-and-time cell, or text such as 2026-03-14 09:30 (UK time) |
+| Notes | for failed, blocked and passed-with-observations runs | what happened |
+| Step results | no | one result per step of the case, e.g. `1:passed; 2:failed; 3:not run` |
+
+One row is one run, recorded against the case's current version. Every row is checked first (the
+framework in `imports.py` reports each problem with its row and column, and stores nothing if any row
+has one); then every run is stored in one transaction with `bulk_create`.
+
+A workbook carries no evidence files, so an imported run that claims an outcome (passed, passed with
+observations, failed) is *awaiting evidence* until the participant attaches files on its page; until
+then Testing Assurance cannot accept it and it does not count as passed for exit (see
+`execution_selectors`).
+"""
+
+import datetime
+import re
+from collections import Counter
+from typing import Any, NamedTuple
+
+from django.utils import timezone
+
+from portal.core.errors import InvalidInput, NotFound
+from portal.core.workbooks import SheetRow
+from portal.notifications.services import notify
+from portal.qualification.models import Application, Task
+from portal.qualification.services import task_start_on_first_work
+from portal.testing.execution_selectors import RECORDABLE, StepStatus, execution_work_refusal
+from portal.testing.execution_services import actor_name, check_run, describe_application, executions_link, qt_assurers
+from portal.testing.imports import Importer, RowProblem, RowRefused
+from portal.testing.models import ExecutionStatus, ImportJob, ImportKind, TestExecution
+from portal.testing.plan_selectors import QT_TASK
+from portal.testing.required_set import SetRow, required_set
+
+COLUMNS = {
+    "case": "Case",
+    "status": "Status",
+    "tester": "Tester",
+    "executed_at": "Executed at",
+    "notes": "Notes",
+    "step_results": "Step results",
+}
+BATCH_SIZE = 1_000
+MAX_ROWS = 20_000
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+)
+STEP_PATTERN = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(.+?)\s*$")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_-]+", " ", text.strip().lower())
+
+
+STATUS_WORDS = {
+    **{_key(value): value for value in ExecutionStatus.values},
+    **{_key(str(label)): value for value, label in ExecutionStatus.choices},
+    "pass": ExecutionStatus.PASSED,
+    "fail": ExecutionStatus.FAILED,
+    "passed with observation": ExecutionStatus.PASSED_WITH_OBSERVATIONS,
+}
+STEP_WORDS = {
+    **{_key(value): value for value in StepStatus.values},
+    **{_key(str(label)): value for value, label in StepStatus.choices},
+    "pass": StepStatus.PASSED,
+    "fail": StepStatus.FAILED,
+}
+
+
+class ResultRecord(NamedTuple):
+    """A checked row, compact: what is stored."""
+
+    row: int
+    case_id: int
+    version_id: int
+    status: str
+    tester: str
+    executed_at: datetime.datetime
+    notes: str
+    step_results: list[dict[str, Any]]
+
+
+class ResultsImporter(Importer):
+    kind = ImportKind.RESULTS
+    sheet = "Results"
+    required_columns = ("Case", "Status", "Tester", "Executed at")
+    optional_columns = ("Notes", "Step results")
+    max_rows = MAX_ROWS
+
+    def authorise(self, *, actor: Any, application: Application | None) -> None:
+        if application is None:
+            raise InvalidInput("Say which application the results are for.", details={"field": "application"})
+        task = Task.objects.select_related("definition").filter(application=application, code=QT_TASK).first()
+        if task is None:
+            raise NotFound("This application has no Qualification Testing task.")
+        task.application = application
+        refusal = execution_work_refusal(actor, task, "test results")
+        if refusal is not None:
+            raise refusal
+
+    def begin(self, job: ImportJob) -> None:
+        application = job.application
+        assert application is not None
+        self.rows: dict[str, SetRow] = {row.identifier.upper(): row for row in required_set(application)}
+        self.now = timezone.now()
+        self.recorded: set[tuple[int, datetime.datetime]] = set(
+            TestExecution.objects.filter(application=application).values_list("case_id", "executed_at")
+        )
+        self.seen: dict[tuple[int, datetime.datetime], int] = {}
+        self.role = application.market_role.name
+
+    def check(self, row: SheetRow) -> ResultRecord:
+        values = row.values
+        problems: list[RowProblem] = []
+
+        def problem(column: str, reason: str) -> None:
+            problems.append(RowProblem(row.number, COLUMNS.get(column, column), reason))
+
+        set_row = self._case(values.get("Case"), problem)
+        status = self._status(values.get("Status"), problem)
+        executed_at = self._when(values.get("Executed at"), problem)
+        steps = self._steps(values.get("Step results"), problem)
+        tester, notes = values.get("Tester"), values.get("Notes")
+        for column, value in (("tester", tester), ("notes", notes)):
+            if value is not None and not isinstance(value, str):
+                problem(column, "must be text")
+        if set_row is None or problems:
+            raise RowRefused(problems or [RowProblem(row.number, "Case", "unknown test case")])
+        run, run_problems = check_run(
+            identifier=set_row.identifier,
+            version=set_row.version,
+            status=status,
+            tester=tester,
+            executed_at=executed_at,
+            notes=notes,
+            step_results=steps,
+            now=self.now,
+            steps_required=False,
+        )
+        for found in run_problems:
+            problem(found.field, _lower_first(found.message))
+        if problems:
+            raise RowRefused(problems)
+        assert run.executed_at is not None
+        key = (set_row.case_id, run.executed_at)
+        when = timezone.localtime(run.executed_at).strftime("%d/%m/%Y %H:%M")
+        if key in self.seen:
+            problem("case", f"the run of {set_row.identifier} at {when} is also on row {self.seen[key]}")
+        elif key in self.recorded:
+            problem("case", f"a run of {set_row.identifier} at {when} is already recorded; import each run once")
+        if problems:
+            raise RowRefused(problems)
+        self.seen[key] = row.number
+        return ResultRecord(
+            row=row.number,
+            case_id=set_row.case_id,
+            version_id=set_row.version.pk,
+            status=run.status,
+            tester=run.tester,
+            executed_at=run.executed_at,
+            notes=run.notes,
+            step_results=run.step_results,
+        )
+
+    def store(self, job: ImportJob, records: list[ResultRecord]) -> tuple[int, dict[str, Any]]:
+        application = job.application
+        assert application is not None
+        # The set may have changed while the rows were checked (an opt-out, a new case version): every
+        # run must still be of a case that is run in QT, against its current version.
+        current = {row.case_id: row for row in required_set(application) if row.inclusion in RECORDABLE}
+        for record in records:
+            row = current.get(record.case_id)
+            if row is None or row.version.pk != record.version_id:
+                raise InvalidInput(
+                    f"Row {record.row}: the test set changed while the workbook was checked; import it again.",
+                    details={"row": record.row, "column": "Case"},
+                )
+        task = Task.objects.select_related("definition").get(application=application, code=QT_TASK)
+        task.application = application
+        task_start_on_first_work(actor=job.created_by, task=task)
+        executions = [
+            TestExecution(
+                application=application,
+                case_id=record.case_id,
+                case_version_id=record.version_id,
+                status=record.status,
+                tester=record.tester,
+                executed_at=record.executed_at,
+                notes=record.notes,
+                step_results=record.step_results,
+                recorded_by=job.created_by,
+            )
+            for record in records
+        ]
+        TestExecution.objects.bulk_create(executions, batch_size=BATCH_SIZE)
+        by_status = Counter(record.status for record in records)
+        summary = {"by_status": dict(sorted(by_status.items()))}
+        awaiting = sum(
+            n for status, n in by_status.items() if status in {"passed", "passed_with_observations", "failed"}
+        )
+        notify(
+            recipients=qt_assurers(task),
+            subject=f"Test results imported: {len(records)} runs on {application.reference}",
+            body=f"{actor_name(job.created_by)} imported {len(records)} test runs for "
+            f"{describe_application(application)} from {job.original_name}. "
+            + (
+                f"{awaiting} of them claim an outcome and await evidence, which the participant attaches run by run."
+                if awaiting
+                else "None of them needs evidence."
+            ),
+            link=executions_link(application.pk),
+            application=application,
+            exclude=job.created_by,
+        )
+        return len(executions), summary
+
+    def link(self, job: ImportJob) -> str:
+        return executions_link(job.application_id) if job.application_id else super().link(job)
+
+    # --- cells ---------------------------------------------------------------------------------------
+
+    def _case(self, value: Any, problem: Any) -> SetRow | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problem("case", "enter the test case identifier")
+            return None
+        if not isinstance(value, str):
+            problem("case", "must be text: a test case identifier such as QTC-001")
+            return None
+        row = self.rows.get(value.strip().upper())
+        if row is None:
+            shown = "".join(ch for ch in value.strip() if ch.isprintable())[:40]
+            problem("case", f"{shown} is not a test case of the {self.role} role")
+            return None
+        if row.inclusion not in RECORDABLE:
+            problem("case", f"{row.identifier} is not run in QT for this application: {row.reason}")
+            return None
+        return row
+
+    def _status(self, value: Any, problem: Any) -> str | None:
+        if not isinstance(value, str) or _key(value) not in STATUS_WORDS:
+            problem("status", "must be one of: passed, passed with observations, failed, blocked, not run")
+            return None
+        return STATUS_WORDS[_key(value)]
+
+    def _when(self, value: Any, problem: Any) -> datetime.datetime | None:
+        if isinstance(value, datetime.datetime):
+            return value
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            for pattern in DATE_FORMATS:
+                try:
+                    return datetime.datetime.strptime(text, pattern)  # noqa: DTZ007 (UK time, made aware after)
+                except ValueError:
+                    continue
+            try:
+                return datetime.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problem("executed_at", "enter the date and time the test was run")
+        else:
+            problem("executed_at", "must be a date and time, such as 2026-03-14 09:30")
+        return None
+
+    def _steps(self, value: Any, problem: Any) -> list[dict[str, Any]] | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            problem("step_results", "must be text such as 1:passed; 2:failed")
+            return None
+        results = []
+        for part in re.split(r"[;,\n]", value):
+            if not part.strip():
+                continue
+            match = STEP_PATTERN.match(part)
+            if match is None or _key(match.group(2)) not in STEP_WORDS:
+                shown = "".join(ch for ch in part.strip() if ch.isprintable())[:30]
+                problem("step_results", f"“{shown}” is not a step result; write them as 1:passed; 2:failed")
+                return None
+            results.append({"step": int(match.group(1)), "status": STEP_WORDS[_key(match.group(2))], "actual": ""})
+        return results
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+RESULTS_IMPORTER = ResultsImporter()
