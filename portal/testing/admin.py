@@ -272,3 +272,52 @@ class RttmSnapshotAdmin(ReadOnlyModelAdmin):
     list_filter = ("checkpoint",)
     search_fields = ("application__mpid__code", "application__organisation__name", "sha256")
     list_select_related = ("application__mpid", "application__market_role", "taken_by")
+
+
+# --- Qualification Testing execution: read-only, every change goes through the services --------------------
+
+from portal.testing.models import Defect, TestExecution  # noqa: E402  (kept with the admin classes it serves)
+from portal.testing.models.execution import CompletionReport, DefectEntry  # noqa: E402
+
+
+@admin.register(TestExecution)
+class TestExecutionAdmin(ReadOnlyModelAdmin):
+    description = (
+        "Read-only: participants record runs on the application's executions page, the API or a results import, "
+        "and Testing Assurance reviews their evidence there."
+    )
+    list_display = ("application", "case", "case_version", "status", "review", "tester", "executed_at", "recorded_by")
+    list_filter = ("status", "review", "case_version__batch")
+    search_fields = ("application__mpid__code", "application__organisation__name", "case__identifier", "tester")
+    list_select_related = ("application__mpid", "application__market_role", "case", "case_version", "recorded_by")
+    date_hierarchy = "executed_at"
+
+
+class DefectEntryInline(admin.TabularInline):
+    model = DefectEntry
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "author", "from_status", "to_status", "text")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Defect)
+class DefectAdmin(ReadOnlyModelAdmin):
+    description = "Read-only: defects are raised and moved on the application's defects page or the API."
+    list_display = ("reference", "application", "title", "severity", "status", "raised_by", "raised_at")
+    list_filter = ("severity", "status")
+    search_fields = ("application__mpid__code", "application__organisation__name", "title")
+    list_select_related = ("application__mpid", "application__market_role", "raised_by")
+    inlines = (DefectEntryInline,)
+
+
+@admin.register(CompletionReport)
+class CompletionReportAdmin(ReadOnlyModelAdmin):
+    description = "Read-only: test completion reports are generated from the data on the report page or the API."
+    list_display = ("application", "status", "requested_by", "requested_at", "generated_at", "pdf_sha256")
+    list_filter = ("status",)
+    search_fields = ("application__mpid__code", "application__organisation__name", "pdf_sha256")
+    list_select_related = ("application__mpid", "application__market_role", "requested_by")

@@ -132,6 +132,9 @@ class RttmRow:
     requirement: Requirement
     entry: RttmEntry | None
     qt_cases: list[QtCaseRef]
+    # The role groups any current case tracing the requirement applies to: tells a reviewer why a
+    # requirement is not covered (traced only for other roles, or only by optional cases).
+    traced_for: tuple[str, ...] = ()
 
     @property
     def pit_tests(self) -> list[str]:
@@ -182,7 +185,17 @@ def rttm_rows(application: Application) -> list[RttmRow]:
         cases[requirement_id].append(QtCaseRef(v.case.identifier, v.version, v.title, v.mandatory))
     for refs in cases.values():
         refs.sort(key=lambda ref: ref.identifier)
-    return [RttmRow(r, entries.get(r.pk), cases.get(r.pk, [])) for r in requirements]
+    traced: dict[int, set[str]] = defaultdict(set)
+    current = TestCaseVersion.objects.filter(is_current=True, case__is_active=True).prefetch_related(
+        "role_groups", "requirements"
+    )
+    for version in current:
+        names = {group.name for group in version.role_groups.all()}
+        for requirement in version.requirements.all():
+            traced[requirement.pk] |= names
+    return [
+        RttmRow(r, entries.get(r.pk), cases.get(r.pk, []), tuple(sorted(traced.get(r.pk, ())))) for r in requirements
+    ]
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,11 @@ def workoff_item_transition(
             details={"field": "action"},
         )
     application, item, transition = _lock_item(actor, application_id, item_id, verb)
+    if verb == WorkOffAction.AGREE and item.reviewed_by_id == getattr(actor, "pk", None):
+        # Review and agreement are two independent checks, even for someone who holds both roles.
+        raise PermissionDenied(
+            f"You reviewed {item.reference} for Testing Assurance; another person must agree it for the Code Bodies."
+        )
     comment = _clean_text(comment, field="comment", limit=MAX_COMMENT_LENGTH, label="comment")
     if transition.comment_required and not comment:
         what = "the reason" if verb == WorkOffAction.WITHDRAW else "a comment"
@@ -413,7 +418,7 @@ def workoff_reminders_send(*, today: date | None = None) -> ReminderReport:
 @transaction.atomic
 def _remind(item_id: int, today: date) -> tuple[str, int] | None:
     item = (
-        WorkOffItem.objects.select_for_update()
+        WorkOffItem.objects.select_for_update(of=("self",))
         .select_related("application__organisation", "application__mpid", "application__market_role", "case", "defect")
         .filter(pk=item_id)
         .first()
@@ -504,7 +509,7 @@ def _lock_item(
     application and the item's state, in that order. Returns the transition that applies."""
     application, task = _lock(actor, application_id)
     item = (
-        WorkOffItem.objects.select_for_update()
+        WorkOffItem.objects.select_for_update(of=("self",))
         .select_related("case", "defect")
         .filter(application=application, pk=item_id)
         .first()
@@ -653,7 +658,6 @@ def _covers(item: WorkOffItem) -> str:
 
 def _notify_after(application: Application, item: WorkOffItem, verb: WorkOffAction, text: str, *, actor: Any) -> None:
     """Tell whoever must act next on the item."""
-    status = WorkOffStatus(item.status)
     if verb == WorkOffAction.REVIEW:
         recipients, lead = _code_bodies(application), "It is ready for a Code Body to agree."
     elif verb in (WorkOffAction.REQUEST_CHANGES, WorkOffAction.REOPEN):
@@ -677,7 +681,7 @@ def _notify_after(application: Application, item: WorkOffItem, verb: WorkOffActi
         body += f"\n\n{text}"
     notify(
         recipients=recipients,
-        subject=f"Work-off item {status.label.lower()}: {item.reference} on {application.reference}",
+        subject=f"Work-off item {_SUBJECTS[verb]}: {item.reference} on {application.reference}",
         body=body,
         link=_item_link(item),
         application=application,
@@ -717,6 +721,14 @@ def _names(parties: frozenset[WorkOffParty]) -> str:
     return " or ".join(names)
 
 
+_SUBJECTS = {
+    WorkOffAction.WITHDRAW: "withdrawn",
+    WorkOffAction.REVIEW: "reviewed",
+    WorkOffAction.REQUEST_CHANGES: "changes requested",
+    WorkOffAction.AGREE: "agreed",
+    WorkOffAction.CLOSE: "closed",
+    WorkOffAction.REOPEN: "reopened",
+}
 _VERBS = {
     WorkOffAction.PROPOSE: "propose",
     WorkOffAction.EDIT: "change",

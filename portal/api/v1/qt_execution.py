@@ -393,8 +393,8 @@ def qt_execution_record_upload(
     status: Form[ExecutionStatus],
     tester: Form[Annotated[str, Field(min_length=1, max_length=services.MAX_TESTER_LENGTH)]],
     executed_at: Form[datetime],
-    notes: Form[Annotated[str, Field(max_length=services.MAX_NOTES_LENGTH)]] = "",
-    step_results: Form[Annotated[str, Field(max_length=200_000)]] = "",
+    notes: Form[str] = "",
+    step_results: Form[str] = "",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]  # optional upload field
 ) -> Status[dict[str, Any]]:
     """Record a run as multipart/form-data with its evidence files (field `files`). `step_results` is
@@ -608,12 +608,12 @@ def qt_completion_report_list(request: HttpRequest, application_id: ObjectId) ->
 
 
 @router.post(REPORTS, response={202: ReportOut, **WRITE_ERRORS})
-def qt_completion_report_request(request: HttpRequest, application_id: ObjectId) -> tuple[int, dict[str, Any]]:
+def qt_completion_report_request(request: HttpRequest, application_id: ObjectId) -> Status[dict[str, Any]]:
     """Ask for a test completion report: it is generated in the background. Poll it until its status
     is `ready`, then download it as PDF or XLSX."""
     report = reports.completion_report_request(actor=caller(request), application_id=application_id)
     found = selectors.completion_report_get(user=caller(request), application_id=application_id, report_id=report.pk)
-    return 202, _report(found)
+    return Status(202, _report(found))
 
 
 @router.get(REPORTS + "/{int:report_id}", response={200: ReportOut, **responses(404)})

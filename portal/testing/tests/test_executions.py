@@ -111,7 +111,8 @@ def test_a_new_run_adds_a_row_and_the_latest_run_is_the_result(member, execution
     record(member, execution_app, executed_at=when)
     last = record(member, execution_app, executed_at=when)
     assert latest_executions(execution_app)[first.case_id].pk == last.pk
-    assert execution_get(user=member, application_id=execution_app.pk, execution_id=second.pk).later_run.pk == last.pk
+    later = execution_get(user=member, application_id=execution_app.pk, execution_id=second.pk).later_run
+    assert later is not None and later.pk == last.pk
 
 
 def test_a_run_is_recorded_against_the_current_version(member, execution_app, execution_cases):

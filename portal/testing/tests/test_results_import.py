@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 import zipfile
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -49,7 +50,7 @@ def problems(job):
 
 
 def test_a_valid_workbook_stores_every_run_awaiting_evidence(member, execution_app, execution_assurer):
-    rows = [
+    rows: list[list[Any]] = [
         ["QTC-EX-001", "Passed", "Tess Tester", A_MONTH_AGO, None, "1:passed; 2:passed; 3:PASS"],
         ["qtc-ex-002", "failed", "Tess Tester", A_MONTH_AGO, "Flow 2 timed out.", "1:passed, 2:fail"],
         ["QTC-EX-003", "Blocked", "Bob", "2026-01-14 09:30", "The stub was down.", None],
@@ -103,7 +104,7 @@ def test_a_valid_workbook_stores_every_run_awaiting_evidence(member, execution_a
 def test_every_bad_row_is_reported_and_nothing_is_stored(member, execution_app):
     record(member, execution_app, executed_at=timezone.make_aware(A_MONTH_AGO))  # already recorded
     future = timezone.localtime(timezone.now() + datetime.timedelta(days=2)).replace(tzinfo=None)
-    rows = [
+    rows: list[list[Any]] = [
         ["QTC-NOPE", "passed", "Tess", A_MONTH_AGO, None, None],  # 2
         ["QTC-EX-LD1", "passed", "Tess", A_MONTH_AGO, None, None],  # 3
         ["QTC-EX-005", "passed", "Tess", A_MONTH_AGO, None, None],  # 4

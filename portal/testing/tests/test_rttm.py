@@ -66,11 +66,13 @@ def test_every_active_requirement_with_its_required_cases(member, pit_app):
     assert [c.identifier for c in rows["REQ-FUN-010"].qt_cases] == ["QTC-FUN-01-05"]
     # REQ-FUN-014 is traced only by optional cases for a Supplier; REQ-FUN-004 only by MEM cases.
     assert not rows["REQ-FUN-014"].covered and not rows["REQ-FUN-004"].covered
+    assert rows["REQ-FUN-004"].traced_for == ("MOA / MEM",)  # why it is not covered
+    assert rows["REQ-FUN-014"].traced_for == ("Data Service", "Supplier")
     assert not rows["REQ-OPS-003"].covered  # no QT case at all
     # Uncovered first.
     assert not matrix.rows[0].covered and matrix.rows[-1].covered
     assert matrix.uncovered_count == sum(1 for row in matrix.rows if not row.covered)
-    assert matrix.can_edit and matrix.edit_task.code == "pit"
+    assert matrix.can_edit and matrix.edit_task is not None and matrix.edit_task.code == "pit"
     assert [(c.checkpoint.value, c.allowed) for c in matrix.captures] == [
         ("pit_entry", True),
         ("pit_exit", True),
@@ -124,6 +126,7 @@ def test_setting_a_row(member, pit_app):
         qad_reference="3.1.2",
         note="Covered by the regression pack.",
     )
+    assert entry is not None
     assert entry.pit_tests == "PIT-FUN-001, PIT-FUN-002" and entry.qad_reference == "3.1.2"
     assert task(pit_app, "pit").state == "in_progress"  # the first work starts the task
     event = AuditEvent.objects.get(action="rttm.entry.set")
@@ -423,8 +426,8 @@ def test_importing_the_exported_matrix_filled_in(member, pit_app):
     sheets = read_workbook(content)
     header, *rows = sheets["RTTM"]
     filled = []
-    for row in rows:
-        row = list(row)
+    for values in rows:
+        row = list(values)
         if row[0] == "REQ-OPS-003":
             row[3], row[5], row[6] = "PIT-OPS-010, PIT-OPS-011", 4.5, "Service desk runbook."
         filled.append(row)

@@ -305,7 +305,7 @@ def test_testing_assurance_reviews_and_the_code_bodies_are_asked_to_agree(
     assert reviewed.reviewed_by == tester and reviewed.reviewed_at is not None
     assert reviewed.last_comment == "Realistic plan."
     for body in (analyst, qsp, rec):  # a Supplier needs the REC Code Manager's approval: it sees the item
-        assert inbox(body)[-1].subject == f"Work-off item reviewed by testing assurance: WO-001 on {qt_app.reference}"
+        assert inbox(body)[-1].subject == f"Work-off item reviewed: WO-001 on {qt_app.reference}"
     assert inbox(member) == []
     event = AuditEvent.objects.get(action="workoff.review")
     assert event.before["status"] == "proposed" and event.after["status"] == "reviewed"
@@ -368,6 +368,21 @@ def test_wrong_party_or_wrong_state_on_a_proposed_item(
     with pytest.raises(error, match=message):
         move(item, actor, action, "A comment.")
     assert snapshot() == before
+
+
+def test_the_person_who_reviewed_an_item_does_not_also_agree_it(qt_app, propose, move, staff):
+    from django.contrib.auth.models import Group
+
+    both = staff(Role.TESTING_ASSURANCE)
+    both.groups.add(Group.objects.get(name=Role.ELEXON_ANALYST.value))
+    both = type(both).objects.get(pk=both.pk)  # roles are cached per user object
+    item = propose(qt_app)
+    move(item, both, "review")
+    before = snapshot()
+    with pytest.raises(PermissionDenied, match="another person must agree it"):
+        move(item, both, "agree")
+    assert snapshot() == before
+    assert move(item, staff(Role.QSP), "agree").status == "agreed"
 
 
 def test_testing_assurance_cannot_send_back_an_item_waiting_for_the_code_bodies(qt_app, propose, move, tester):
@@ -536,7 +551,7 @@ def test_a_reviewer_reopens_a_closed_item_when_the_evidence_is_not_enough(agreed
     assert reopened.status == "agreed"
     assert reopened.closed_at is None and reopened.closed_by is None
     assert reopened.last_comment == "The evidence shows the fix but not the re-run."
-    assert inbox(member)[-1].subject.startswith("Work-off item agreed: WO-001")
+    assert inbox(member)[-1].subject.startswith("Work-off item reopened: WO-001")
     assert "Add what is missing and close it again." in inbox(member)[-1].body
     # Closing again adds to the evidence already given.
     again = close(reopened, member, files=[pdf("rerun-log.pdf")])
