@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "portal.testing",
     "portal.dip",
     "portal.workoff",
+    "portal.approvals",
     "portal.demo",
     "portal.web",
     "portal.api",

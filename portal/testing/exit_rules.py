@@ -122,7 +122,11 @@ def exit_rules_for(application: Application) -> list[ExitRule]:
     """The active rules for the application's route (a rule naming no route applies to every route),
     in order. A few rows of reference data: matched here rather than with outer joins."""
     rules = ExitRule.objects.filter(is_active=True).prefetch_related("routes").order_by("order", "code")
-    return [r for r in rules if not (named := {route.pk for route in r.routes.all()}) or application.route_id in named]
+    return [r for r in rules if _applies({route.pk for route in r.routes.all()}, application.route_id)]
+
+
+def _applies(named: set[int], value: int) -> bool:
+    return not named or value in named
 
 
 # --- the facts the evaluators share -----------------------------------------------------------------

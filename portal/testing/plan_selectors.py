@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.accounts.roles import Role
 from portal.core.errors import ApplicationError, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.prequalification.selectors import AcceptedReliance, accepted_reliance_identifiers
 from portal.qualification.models import Application, Task
@@ -95,8 +96,6 @@ def qt_review_refusal(user: Any, task: Task, what: str = "the QT plan") -> Appli
 
 
 def _role_labels(names: list[str]) -> list[str]:
-    from portal.accounts.roles import Role
-
     return [str(Role(n).label) for n in names if n in Role.values]
 
 
@@ -354,7 +353,11 @@ def readiness_items_for(application: Application) -> list[ReadinessItem]:
     applies to every one), in order."""
     items = ReadinessItem.objects.filter(is_active=True).prefetch_related("role_groups").order_by("order", "code")
     group = application.market_role.role_group_id
-    return [i for i in items if not (named := {g.pk for g in i.role_groups.all()}) or group in named]
+    return [i for i in items if _applies({g.pk for g in i.role_groups.all()}, group)]
+
+
+def _applies(named: set[int], value: int) -> bool:
+    return not named or value in named
 
 
 @dataclass(frozen=True)

@@ -424,3 +424,17 @@ def test_plan_review_is_unaffected_by_the_guard(qt_app, member, ta):
     plan = qt_plan_agree(qt_app, actor=member, reviewer=ta)
     assert plan.status == ReviewStatus.AGREED
     assert qt_task(qt_app).state == "in_progress"
+
+
+def test_the_journey_helper_takes_qt_through_its_exit_rules_with_the_shipped_catalogue(
+    make_application, advance, staff
+):
+    """`qt_prepare_step` does, through the real services, what the exit rules ask for: the plan agreed,
+    readiness confirmed, the RTTM captured at QT entry and exit, every required case run with evidence
+    that Testing Assurance accepted."""
+    application = advance(make_application(), stop_before="workoff")
+    assert qt_task(application).state == "completed"
+    assert all(r.passed for r in exit_checklist(application))
+    actions = set(AuditEvent.objects.filter(application_id=application.pk).values_list("action", flat=True))
+    assert {"qt.plan.submit", "qt.plan.review", "qt.readiness.review", "rttm.snapshot.capture"} <= actions
+    assert {"qt.execution.record", "qt.execution.review"} <= actions
