@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("portal.dip.urls")),
     path("", include("portal.documents.urls")),
     path("", include("portal.workoff.urls")),
+    path("", include("portal.approvals.urls")),
 ]

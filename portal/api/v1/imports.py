@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema, UploadedFile
+from ninja.responses import Status
 
 from portal.api.errors import responses
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -72,11 +73,11 @@ def import_job_queue(
     kind: Form[Literal["catalogue", "rttm", "results"]],
     file: File[UploadedFile],
     application_id: Form[ApplicationId | None] = None,
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Queue a workbook import. The catalogue is imported by the staff who keep it; an application's
     RTTM and results by its participant while Qualification Testing is with them."""
     job = import_job_create(actor=caller(request), kind=kind, upload=file, application_id=application_id)
-    return 202, _job(job)
+    return Status(202, _job(job))
 
 
 @router.get("/{int:job_id}", response={200: ImportJobOut, **responses(404)})
