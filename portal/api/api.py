@@ -20,6 +20,7 @@ from portal.api import errors
 from portal.api.auth import bearer_auth, session_auth
 from portal.api.v1 import (
     applications,
+    approvals,
     dip,
     imports,
     me,
@@ -124,4 +125,5 @@ api.add_router("/v1", qt_catalogue.router)
 api.add_router("/v1", qt_plan.router)
 api.add_router("/v1", qt_execution.router)
 api.add_router("/v1", workoff.router)
+api.add_router("/v1", approvals.router)
 api.add_router("/v1/imports", imports.router)

@@ -30,7 +30,7 @@ class PabMeetingRuleAdmin(AuditedModelAdmin):
         "button add the months ahead; a meeting nobody has moved and no application is targeted at follows a "
         "changed rule, the others stay where they are. Every change is audited."
     )
-    list_display = ("name", "description", "months_ahead", "is_active")
+    list_display = ("name", "cadence", "months_ahead", "is_active")
     fields = (
         "code",
         "name",
@@ -44,6 +44,10 @@ class PabMeetingRuleAdmin(AuditedModelAdmin):
         "months_ahead",
     )
 
+    @admin.display(description="Cadence")
+    def cadence(self, obj: PabMeetingRule) -> str:
+        return obj.description
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -51,7 +55,18 @@ class PabMeetingRuleAdmin(AuditedModelAdmin):
 class DeadlineRuleForm(forms.ModelForm):
     class Meta:
         model = DeadlineRule
-        fields = "__all__"
+        fields = [
+            "code",
+            "title",
+            "description",
+            "task_code",
+            "milestone",
+            "working_days_before",
+            "anchor",
+            "remind_working_days_before",
+            "order",
+            "is_active",
+        ]
 
     def clean_task_code(self) -> str:
         code = str(self.cleaned_data["task_code"])

@@ -9,7 +9,6 @@ The callers have already scoped the applications to the user; `deadlines_for` re
 number of queries whatever the number of applications.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +24,8 @@ from portal.qualification.workflow import DONE_STATES, Action, TaskState
 from portal.testing.models import QtPlan
 
 PAB_ANCHORS = frozenset({DeadlineAnchor.PAB_PAPER_DEADLINE, DeadlineAnchor.PAB_MEETING})
+# An anchor date further than this from today is a typing slip in a plan, not a deadline to count to.
+MAX_ANCHOR_DAYS = 10 * 366
 
 
 def long_date(day: date) -> str:
@@ -70,8 +71,10 @@ class Deadline:
 
     @property
     def due_soon(self) -> bool:
-        return not self.done and self.today <= self.due_on and (
-            self.working_days_left <= self.rule.remind_working_days_before
+        return (
+            not self.done
+            and self.today <= self.due_on
+            and (self.working_days_left <= self.rule.remind_working_days_before)
         )
 
     @property
@@ -87,9 +90,9 @@ class Deadline:
 
     @property
     def explanation(self) -> str:
-        """“5 working days before the paper deadline of the BSC PAB meeting on …”."""
+        """“5 working days before the paper deadline of the BSC PAB meeting on …” (lower case)."""
         days = self.rule.working_days_before
-        count = "On" if days == 0 else f"{days} working day{'s' if days != 1 else ''} before"
+        count = "on" if days == 0 else f"{days} working day{'s' if days != 1 else ''} before"
         return f"{count} {self.anchor.text}"
 
     @property
@@ -240,7 +243,7 @@ def deadlines_for(
                 if rule.anchor == DeadlineAnchor.QT_START
                 else _pab_anchor(rule, targets.get(application.pk))
             )
-            if anchor is None:
+            if anchor is None or abs((anchor.on - today).days) > MAX_ANCHOR_DAYS:
                 continue
             due_on = working.add_working_days(anchor.on, -rule.working_days_before)
             task.application = application
@@ -260,7 +263,9 @@ def deadlines_for(
     return result
 
 
-def deadlines_by_task(tasks: Sequence[Task], *, working: WorkingCalendar, today: date | None = None) -> dict[int, Deadline]:
+def deadlines_by_task(
+    tasks: Sequence[Task], *, working: WorkingCalendar, today: date | None = None
+) -> dict[int, Deadline]:
     """For a list of tasks (a work queue), the most pressing open deadline of each task that has one."""
     applications = list({t.application_id: t.application for t in tasks}.values())
     by_application = deadlines_for(applications, working=working, today=today)

@@ -3,6 +3,7 @@ long); the rules (a working day, not in the past, the paper deadline, who may ac
 whose refusals the pages show in the same error summary."""
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from typing import Any
 
@@ -26,7 +27,7 @@ def _text(label: str, limit: int, *, required: str = "", textarea: bool = True) 
     )
 
 
-def read_date(form: forms.Form, data: dict[str, Any], prefix: str, label: str, *, required: bool) -> date | None:
+def read_date(form: forms.Form, data: Mapping[str, Any], prefix: str, label: str, *, required: bool) -> date | None:
     """The GOV.UK date input: three boxes, `<prefix>_day`, `_month` and `_year`, read as one date; an
     error is put on the day box."""
     parts = [str(data.get(f"{prefix}_{p}") or "").strip() for p in ("day", "month", "year")]
@@ -66,7 +67,9 @@ class MeetingForm(forms.Form):
             "max_value": "The meeting must last 12 hours or less",
         },
     )
-    location = _text("place", MAX_LOCATION_LENGTH, required="Enter where the meeting is held, or “Online”", textarea=False)
+    location = _text(
+        "place", MAX_LOCATION_LENGTH, required="Enter where the meeting is held, or “Online”", textarea=False
+    )
     paper_deadline_day = forms.CharField(required=False, max_length=2)
     paper_deadline_month = forms.CharField(required=False, max_length=2)
     paper_deadline_year = forms.CharField(required=False, max_length=4)

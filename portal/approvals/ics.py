@@ -18,11 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlparse
 
 from django.conf import settings
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 
 from portal.approvals.deadlines import Deadline, long_date
 from portal.approvals.models import MeetingStatus, PabMeeting, PabTarget
 from portal.core.calendar import UK
+from portal.qualification.models import Application
 
 PRODID = "-//MHHS Qualification Portal//PAB meetings and deadlines//EN"
 REFRESH = timedelta(hours=6)
@@ -36,6 +37,10 @@ def _url(path: str) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
+def _label(application: Application) -> str:
+    return f"{application.reference} ({application.mpid.code} {application.market_role.code})"
+
+
 def _calendar(name: str, description: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -45,8 +50,31 @@ def _calendar(name: str, description: str) -> Calendar:
     calendar.add("x-wr-caldesc", description)
     calendar.add("x-wr-timezone", "Europe/London")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
+    calendar.add_component(_london())
     return calendar
+
+
+def _london() -> Timezone:
+    """Europe/London as the rule it has kept since 1996 (BST from the last Sunday of March at 01:00 UTC to
+    the last Sunday of October): compact, and valid for every year ahead, unlike a list of dates."""
+    zone = Timezone()
+    zone.add("tzid", "Europe/London")
+    # A VTIMEZONE's DTSTART is local time without a zone (RFC 5545 3.6.5): naive on purpose.
+    bst_from = datetime(1970, 3, 29, 1, 0)  # noqa: DTZ001
+    gmt_from = datetime(1970, 10, 25, 2, 0)  # noqa: DTZ001
+    for kind, start, month, offset_from, offset_to, name in (
+        (TimezoneDaylight, bst_from, 3, timedelta(0), timedelta(hours=1), "BST"),
+        (TimezoneStandard, gmt_from, 10, timedelta(hours=1), timedelta(0), "GMT"),
+    ):
+        part = kind()
+        part.add("dtstart", start)
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1SU"})
+        part.add("tzoffsetfrom", offset_from)
+        part.add("tzoffsetto", offset_to)
+        part.add("tzname", name)
+        zone.add_component(part)
+    return zone
 
 
 def _stamp(event: Event, changed: datetime) -> None:
@@ -84,7 +112,6 @@ def _meeting_event(
 
 
 def _bytes(calendar: Calendar) -> bytes:
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
@@ -135,10 +162,7 @@ def user_ics(*, deadlines: Iterable[Deadline], targets: Iterable[PabTarget]) -> 
         _stamp(event, deadline.changed_at)
         _all_day(event, deadline.due_on)
         prefix = "Overdue: " if deadline.overdue else ""
-        event.add(
-            "summary",
-            f"{prefix}{deadline.title}: {application.reference} ({application.mpid.code} {application.market_role.code})",
-        )
+        event.add("summary", f"{prefix}{deadline.title}: {_label(application)}")
         event.add(
             "description",
             f"{deadline.title} for {application.reference}, {application.organisation.name}. "
@@ -150,7 +174,7 @@ def user_ics(*, deadlines: Iterable[Deadline], targets: Iterable[PabTarget]) -> 
         application, meeting = target.application, target.meeting
         event = _meeting_event(
             meeting,
-            summary=f"BSC PAB meeting: {application.reference} ({application.mpid.code} {application.market_role.code})",
+            summary=f"BSC PAB meeting: {_label(application)}",
             description=f"{application.reference} ({application.organisation.name}) is targeted at this meeting. "
             f"Papers are due by {long_date(meeting.paper_deadline)}.",
             uid=f"pab-target-{application.pk}@{domain}",

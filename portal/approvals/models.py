@@ -193,7 +193,12 @@ class PabTarget(models.Model):
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pab_targets")
     meeting = models.ForeignKey(PabMeeting, on_delete=models.PROTECT, related_name="targets")
     previous = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next", help_text="The target it replaced."
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next",
+        help_text="The target it replaced.",
     )
     is_current = models.BooleanField(default=True)
     reason = models.TextField(blank=True, help_text="Why the target moved (required when it moves).")

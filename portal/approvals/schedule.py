@@ -36,14 +36,15 @@ def nth_weekday(year: int, month: int, weekday: int, week_of_month: int) -> date
 
 def rule_meeting_day(month: date, *, weekday: int, week_of_month: int, working: WorkingCalendar) -> date:
     """The month's meeting day under the rule. When that day is not a working day (Christmas Day on the
-    last Thursday, say) the meeting falls on the same weekday a week earlier, as the Board's December
-    meetings usually do; failing that, on the last working day before it."""
+    last Thursday, New Year's Day on the first) the meeting falls on the same weekday a week earlier, as
+    the Board's December meetings usually did, or failing that a week later, keeping it in the month;
+    failing both, on the nearest working day before it."""
     day = nth_weekday(month.year, month.month, weekday, week_of_month)
     if working.is_working_day(day):
         return day
-    earlier = day - timedelta(days=7)
-    if earlier.month == month.month and working.is_working_day(earlier):
-        return earlier
+    for other in (day - timedelta(days=7), day + timedelta(days=7)):
+        if other.month == month.month and working.is_working_day(other):
+            return other
     return working.previous_working_day(day)
 
 

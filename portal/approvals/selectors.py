@@ -5,7 +5,7 @@ targeted at a meeting are shown only to users who may see them (`application_sco
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -33,6 +33,7 @@ from portal.approvals.permissions import (
     can_target,
     target_refusal,
 )
+from portal.approvals.schedule import months_from
 from portal.core.calendar import WorkingCalendar, uk_today
 from portal.core.errors import NotFound
 from portal.qualification.models import Application, Task
@@ -64,9 +65,7 @@ def _visible_targets(user: Any) -> Prefetch:
     scope = application_scope_for(user).exclude(status__in=_closed())
     targets = (
         PabTarget.objects.filter(is_current=True, application__in=scope)
-        .select_related(
-            "application__organisation", "application__mpid", "application__market_role", "set_by"
-        )
+        .select_related("application__organisation", "application__mpid", "application__market_role", "set_by")
         .order_by("application_id")
     )
     return Prefetch("targets", queryset=targets, to_attr="visible_targets")
@@ -109,7 +108,8 @@ class MonthOfMeetings:
 
 @dataclass(frozen=True)
 class MeetingCalendar:
-    year: int
+    # None: the months ahead, from this month on; else one calendar year.
+    year: int | None
     months: list[MonthOfMeetings]
     years: list[int]
     rule: PabMeetingRule
@@ -118,20 +118,25 @@ class MeetingCalendar:
 
 
 def pab_meeting_calendar(*, user: Any, year: int | None = None) -> MeetingCalendar:
-    """One year's meetings, month by month (the current year by default)."""
+    """The meetings month by month: by default from this month for the rule's months ahead (at least
+    a year); or one calendar year."""
     today = uk_today()
-    year = year or today.year
-    meetings = list(pab_meetings(user=user, date_from=date(year, 1, 1), date_to=date(year, 12, 31)))
+    rule = pab_rule()
+    if year is None:
+        start = today.replace(day=1)
+        months = list(months_from(start, max(rule.months_ahead, 12) + 1))
+        meetings = list(pab_meetings(user=user, date_from=start, date_to=months[-1] - timedelta(days=1)))
+    else:
+        meetings = list(pab_meetings(user=user, date_from=date(year, 1, 1), date_to=date(year, 12, 31)))
     by_month: dict[date, list[PabMeeting]] = defaultdict(list)
     for meeting in meetings:
         by_month[meeting.date.replace(day=1)].append(meeting)
-    dates = PabMeeting.objects.dates("date", "year")
-    years = sorted({d.year for d in dates} | {today.year})
+    years = sorted({d.year for d in PabMeeting.objects.dates("date", "year")} | {today.year})
     return MeetingCalendar(
         year=year,
         months=[MonthOfMeetings(month, by_month[month]) for month in sorted(by_month)],
         years=years,
-        rule=pab_rule(),
+        rule=rule,
         can_manage=can_manage_meetings(user),
         today=today,
     )
@@ -175,6 +180,15 @@ class PabPanel:
     @property
     def target_cancelled(self) -> bool:
         return self.target is not None and self.target.meeting.status == MeetingStatus.CANCELLED
+
+    @property
+    def show_options(self) -> bool:
+        """Back-scheduling helps while there is no (live) target, or a step it counts on is not done."""
+        if not self.options:
+            return False
+        if self.target is None or self.target_cancelled:
+            return True
+        return any(not step.done for option in self.options for step in option.steps)
 
     @property
     def earliest_makeable(self) -> MeetingOption | None:

@@ -7,9 +7,10 @@ a missing one), check the role (PermissionDenied), the state (InvalidTransition)
 act next. A refusal changes nothing.
 """
 
+import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,7 +31,7 @@ from portal.approvals.models import (
     PabTarget,
     ReminderKind,
 )
-from portal.approvals.permissions import MEETING_MANAGERS, meeting_manage_refusal, target_refusal
+from portal.approvals.permissions import meeting_manage_refusal, target_refusal
 from portal.approvals.schedule import months_from, paper_deadline_for, rule_meeting_day
 from portal.approvals.selectors import calendar_feed_by_token, pab_rule, working_calendar
 from portal.audit.services import audit_record
@@ -46,6 +47,8 @@ MAX_LOCATION_LENGTH = 200
 # A meeting further ahead than this is a typing slip, not a plan.
 MAX_MEETING_DAYS_AHEAD = 3 * 366
 MIN_DURATION, MAX_DURATION = 15, 720
+# A paper deadline further before its meeting than this is a typing slip.
+MAX_PAPER_LEAD_DAYS = 90
 # The Code Bodies' staff who present applications to the Board and are told about its calendar.
 PRESENTERS = frozenset({Role.ELEXON_ANALYST, Role.QSP})
 # `last_used_at` of a calendar feed is written at most this often: calendar apps poll every few minutes.
@@ -138,7 +141,8 @@ def _generate_one(month: date, wanted: dict[str, Any], actor: Any | None, report
 
 def _realign(meeting: PabMeeting, wanted: dict[str, Any], today: date, report: GenerateReport) -> None:
     untouched = meeting.status == MeetingStatus.SCHEDULED and not meeting.set_by_hand and meeting.date >= today
-    if not untouched or _targeted(meeting).exists():
+    # Any current target counts here, even of a since-closed application: its history points at this date.
+    if not untouched or PabTarget.objects.filter(meeting=meeting, is_current=True).exists():
         report.kept.append(meeting)
         return
     clash = (
@@ -169,11 +173,11 @@ def _targeted(meeting: PabMeeting) -> Any:
 
 @dataclass(frozen=True)
 class MeetingFields:
-    date: date | None
+    date: "dt.date | None"
     starts_at: time | None
     location: str
     duration_minutes: int | None = None
-    paper_deadline: date | None = None
+    paper_deadline: "dt.date | None" = None
     notes: str = ""
 
 
@@ -240,8 +244,7 @@ def pab_meeting_update(*, actor: Any, meeting_id: int, fields: MeetingFields) ->
         actor=actor,
         action="pab.meeting.update",
         target=meeting,
-        summary=f"Changed the {meeting.title}"
-        + (f" (was {short_date(old.date)})" if old.date != meeting.date else ""),
+        summary=f"Changed the {meeting.title}" + (f" (was {short_date(old.date)})" if old.date != meeting.date else ""),
         before=before,
         after=_meeting_snapshot(meeting),
     )
@@ -347,6 +350,8 @@ def _clean_meeting(
             raise InvalidInput(f"There is already a BSC PAB meeting on {long_date(day)}.", details={"field": "date"})
     if fields.starts_at is None:
         raise InvalidInput("Enter the time the meeting starts.", details={"field": "starts_at"})
+    if fields.starts_at.tzinfo is not None:
+        raise InvalidInput("Give the start time in UK time, without a time zone.", details={"field": "starts_at"})
     duration = fields.duration_minutes if fields.duration_minutes is not None else rule.duration_minutes
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise InvalidInput(
@@ -367,6 +372,10 @@ def _clean_meeting(
         if paper_deadline > day:
             raise InvalidInput(
                 "The paper deadline must be on or before the meeting date.", details={"field": "paper_deadline"}
+            )
+        if paper_deadline < day - timedelta(days=MAX_PAPER_LEAD_DAYS):
+            raise InvalidInput(
+                "The paper deadline must be within 90 days before the meeting.", details={"field": "paper_deadline"}
             )
         reason = working.non_working_reason(paper_deadline)
         if reason:
@@ -604,7 +613,9 @@ def deadline_reminders_send(*, today: date | None = None) -> ReminderReport:
     today = today or uk_today()
     report = ReminderReport(day=today)
     candidates = (
-        Application.objects.exclude(status__in=[s.value for s in CLOSED_STATUSES]).order_by("pk").values_list("pk", flat=True)
+        Application.objects.exclude(status__in=[s.value for s in CLOSED_STATUSES])
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     working = working_calendar()
     for application_id in list(candidates):
@@ -660,7 +671,12 @@ def _remind(application_id: int, today: date, working: WorkingCalendar) -> list[
             target=deadline.rule,
             summary=f"Reminded {len(reminded)} people that “{deadline.title}” on {application.reference} is "
             f"{ReminderKind(kind).label.lower()} ({short_date(deadline.due_on)})",
-            after={"kind": kind.value, "rule": deadline.rule.code, "due_on": deadline.due_on.isoformat(), "to": reminded},
+            after={
+                "kind": kind.value,
+                "rule": deadline.rule.code,
+                "due_on": deadline.due_on.isoformat(),
+                "to": reminded,
+            },
             organisation_id=application.organisation_id,
             application_id=application.pk,
         )
@@ -762,4 +778,3 @@ def _target_link(application: Application) -> str:
 
 def _application_link(application: Application) -> str:
     return f"/applications/{application.pk}/"
-

@@ -100,11 +100,13 @@ def meetings_generate_page(request: HttpRequest) -> HttpResponse:
 def _meeting_form_page(
     request: HttpRequest, form: MeetingForm, meeting: PabMeeting | None, errors: PageErrors | None = None
 ) -> HttpResponse:
+    days = selectors.pab_rule().paper_deadline_working_days
+    hint = (
+        f"Leave it blank for {days} working day{'s' if days != 1 else ''} before the meeting. "
+        "A working day, on or before the meeting date, for example 23 7 2026."
+    )
     return _render(
-        request,
-        "approvals/meeting_form.html",
-        {"form": form, "meeting": meeting, "rule": selectors.pab_rule()},
-        errors,
+        request, "approvals/meeting_form.html", {"form": form, "meeting": meeting, "paper_deadline_hint": hint}, errors
     )
 
 
@@ -286,9 +288,7 @@ def pab_target_page(request: HttpRequest, application_id: int) -> HttpResponse:
 @portal_page
 def calendar_feeds_page(request: HttpRequest) -> HttpResponse:
     info = selectors.calendar_feed_info(user=request.user)
-    private_url = (
-        request.build_absolute_uri(reverse("approvals:user_ics", args=[info.token])) if info.feed else ""
-    )
+    private_url = request.build_absolute_uri(reverse("approvals:user_ics", args=[info.token])) if info.feed else ""
     return _render(
         request,
         "approvals/calendar_feeds.html",
@@ -338,4 +338,3 @@ def user_ics(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No calendar feed has that address.")
     content = ics.user_ics(deadlines=selectors.user_deadlines(user=user), targets=selectors.user_targets(user=user))
     return _ics_response(content, "mhhs-qualification-deadlines.ics", public=False)
-

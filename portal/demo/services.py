@@ -21,6 +21,7 @@ from django.db import transaction
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
+from portal.approvals.demo import approvals_demo_load
 from portal.core.errors import ApplicationError
 from portal.demo.data import (
     APPLICATIONS,
@@ -91,6 +92,7 @@ def demo_data_load() -> DemoLoadReport:
             report.applications_present += 1
             continue
         report.applications.append((_play(spec, cast), spec))
+    approvals_demo_load()  # PAB meetings and target meetings: a separate step, idempotent on its own
     return report
 
 
