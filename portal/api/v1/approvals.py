@@ -145,7 +145,7 @@ class DeadlineOut(Schema):
     working_days_left: int = Field(description="Working days from today (UK) to the due date; negative once passed.")
 
 
-class StepOut(Schema):
+class DeadlineStepOut(Schema):
     rule: str
     title: str
     due_on: dt.date
@@ -157,7 +157,7 @@ class MeetingOptionOut(Schema):
     meeting: MeetingBrief
     paper_deadline_passed: bool
     makeable: bool = Field(description="Every step can still be done in time (or is done).")
-    steps: list[StepOut] = Field(description="By when each step must be done to make this meeting.")
+    steps: list[DeadlineStepOut] = Field(description="By when each step must be done to make this meeting.")
 
 
 class PabTargetOut(Schema):

@@ -29,7 +29,7 @@ Checkpoint = PathEx[Literal["pit_entry", "pit_exit"], P(description="The RTTM ch
 WRITE_ERRORS = responses(400, 403, 404, 409)
 
 
-class EvidenceOut(Schema):
+class PitEvidenceOut(Schema):
     id: int
     name: str
     file_type: str
@@ -56,7 +56,7 @@ class PitCriterionOut(Schema):
     evidence_required: bool
     status: Literal["met", "not_met", "not_recorded"]
     result: PitResultOut | None
-    evidence: list[EvidenceOut]
+    evidence: list[PitEvidenceOut]
     missing: list[str] = Field(description="What this criterion still lacks before PIT can be submitted.")
 
 
@@ -65,7 +65,7 @@ class RttmVersionOut(Schema):
     version: int
     note: str
     created_at: datetime
-    file: EvidenceOut
+    file: PitEvidenceOut
 
 
 class RttmCheckpointOut(Schema):

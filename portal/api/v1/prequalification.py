@@ -78,12 +78,12 @@ class DecisionIn(Schema):
     reason: str = Field("", max_length=MAX_TEXT, description="Needed to reject or to ask for changes.")
 
 
-class MissingOut(Schema):
+class PqsMissingOut(Schema):
     field: str
     message: str
 
 
-class EvidenceOut(Schema):
+class PqsEvidenceOut(Schema):
     id: int
     name: str
     content_type: str
@@ -102,7 +102,7 @@ class ItemOut(Schema):
     provider_name: str
     artefacts: str
     rationale: str
-    evidence: list[EvidenceOut]
+    evidence: list[PqsEvidenceOut]
     decision: ItemDecision
     decision_reason: str
     decided_by: str | None
@@ -129,7 +129,7 @@ class PqsOut(Schema):
     target_migration_date: date | None
     supplier_hub_relationships: str
     complete: bool
-    missing: list[MissingOut] = Field(description="What is still needed before it can be submitted.")
+    missing: list[PqsMissingOut] = Field(description="What is still needed before it can be submitted.")
     reliance_required: bool = Field(description="On this route the PQS must rely on at least one item.")
     can_edit: bool
     can_decide: bool

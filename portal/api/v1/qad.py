@@ -79,7 +79,7 @@ class TemplateOut(Schema):
     sections: list[SectionOut]
 
 
-class EvidenceOut(Schema):
+class QadEvidenceOut(Schema):
     id: int
     name: str
     file_type: str
@@ -101,11 +101,11 @@ class AnswerOut(Schema):
     question: str
     section: str
     text: str
-    evidence: list[EvidenceOut]
+    evidence: list[QadEvidenceOut]
     updated_at: datetime | None
 
 
-class MissingOut(Schema):
+class QadMissingOut(Schema):
     question: str
     missing: str = Field(description="answer or evidence")
 
@@ -141,7 +141,7 @@ class VersionSummary(Schema):
 class VersionDetail(VersionSummary):
     answers: list[AnswerOut]
     progress: list[SectionProgressOut]
-    missing: list[MissingOut] = Field(description="What still stops this version being submitted.")
+    missing: list[QadMissingOut] = Field(description="What still stops this version being submitted.")
     review_clock: ClockOut | None
 
 
@@ -224,7 +224,7 @@ class DiffOut(Schema):
     rows: list[DiffRowOut] = Field(description="Every question, in template order.")
 
 
-class DiffQuery(Schema):
+class QadDiffQuery(Schema):
     old: int = Field(ge=1, le=100000, description="The earlier version.")
     new: int = Field(ge=1, le=100000, description="The later version.")
 
@@ -288,7 +288,7 @@ class DeclarationOut(Schema):
     text: str
 
 
-class ReasonIn(Schema):
+class QadReasonIn(Schema):
     reason: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
 
 
@@ -639,7 +639,7 @@ def qad_version_get(
 
 
 @router.get("/applications/{int:application_id}/{kind}/diff", response={200: DiffOut, **responses(400, 404)})
-def qad_diff(request: HttpRequest, application_id: ObjectId, kind: KindPath, query: Query[DiffQuery]) -> dict[str, Any]:
+def qad_diff(request: HttpRequest, application_id: ObjectId, kind: KindPath, query: Query[QadDiffQuery]) -> dict[str, Any]:
     """What changed between two versions, question by question."""
     application = _application(request, application_id)
     diff = selectors.qad_diff(
@@ -739,7 +739,7 @@ def signature_verify(request: HttpRequest, signature_id: ObjectId) -> dict[str, 
 
 
 @router.post("/applications/{int:application_id}/final/reopen", response={200: QadOverviewOut, **WRITE_ERRORS})
-def qad_final_reopen(request: HttpRequest, application_id: ObjectId, payload: ReasonIn) -> dict[str, Any]:
+def qad_final_reopen(request: HttpRequest, application_id: ObjectId, payload: QadReasonIn) -> dict[str, Any]:
     """Reopen an agreed Final QAD for changes (the Code Bodies): its signature is voided and the
     participant writes a new version."""
     services.qad_final_reopen(actor=caller(request), application_id=application_id, reason=payload.reason)

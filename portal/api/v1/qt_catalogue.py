@@ -127,7 +127,7 @@ class ScenarioUpdateIn(Schema):
     is_active: bool = True
 
 
-class StepOut(Schema):
+class CaseStepOut(Schema):
     step: int
     action: str
     expected: str
@@ -147,7 +147,7 @@ class CaseVersionOut(Schema):
     role_groups: list[str] = Field(description="Role group codes: supplier, ldso, mem, data_service.")
     dip_flows: list[str]
     requirements: list[str]
-    steps: list[StepOut]
+    steps: list[CaseStepOut]
     created_by: str | None = Field(description="Who published it; null for the shipped catalogue.")
     created_at: datetime
 
@@ -258,7 +258,7 @@ class CaseDiffOut(Schema):
     steps: list[StepChangeOut]
 
 
-class DiffQuery(Schema):
+class CaseDiffQuery(Schema):
     from_version: int = Field(ge=1, le=1_000_000)
     to_version: int = Field(ge=1, le=1_000_000)
 
@@ -554,7 +554,7 @@ def qt_catalogue_case_version_get(request: HttpRequest, identifier: Identifier, 
 
 
 @router.get("/qt/catalogue/cases/{identifier}/diff", response={200: CaseDiffOut, **responses(404)})
-def qt_catalogue_case_diff(request: HttpRequest, identifier: Identifier, query: Query[DiffQuery]) -> dict[str, Any]:
+def qt_catalogue_case_diff(request: HttpRequest, identifier: Identifier, query: Query[CaseDiffQuery]) -> dict[str, Any]:
     """What changed from one version of a case to another: title, batch, mandatory, role groups, DIP
     flows, requirements (added and removed) and steps (step by step)."""
     diff = catalogue.case_version_diff(

@@ -63,7 +63,7 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 # --- schemas ---------------------------------------------------------------------------------------
 
 
-class EvidenceOut(Schema):
+class QtEvidenceOut(Schema):
     id: int
     name: str
     file_type: str
@@ -80,7 +80,7 @@ class StepResultIn(Schema):
     actual: str = Field("", max_length=services.MAX_ACTUAL_LENGTH, description="What the step actually did.")
 
 
-class StepOut(Schema):
+class ExecutionStepOut(Schema):
     step: int
     action: str
     expected: str
@@ -129,8 +129,8 @@ class DefectRef(Schema):
 class ExecutionOut(ExecutionSummary):
     application: ApplicationRef
     notes: str
-    steps: list[StepOut]
-    evidence: list[EvidenceOut]
+    steps: list[ExecutionStepOut]
+    evidence: list[QtEvidenceOut]
     review_comment: str
     reviewed_by: str | None
     reviewed_at: datetime | None

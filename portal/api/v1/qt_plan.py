@@ -57,7 +57,7 @@ class OptOutOut(Schema):
     recorded_at: datetime
 
 
-class MissingOut(Schema):
+class QtPlanMissingOut(Schema):
     field: str
     message: str
 
@@ -79,7 +79,7 @@ class QtPlanOut(Schema):
     review_comment: str
     opt_outs: list[OptOutOut]
     opt_out_choices: list[FlowOut] = Field(description="The DIP flows you may still opt out of.")
-    missing: list[MissingOut] = Field(description="What the plan still needs before it can be submitted.")
+    missing: list[QtPlanMissingOut] = Field(description="What the plan still needs before it can be submitted.")
     planned_count: int = Field(description="How many cases the test execution plan gives a date.")
     can_edit: bool = Field(description="Whether you may change the plan now (not while it is under review).")
     can_review: bool = Field(description="Whether you may review the plan now.")
