@@ -639,7 +639,9 @@ def qad_version_get(
 
 
 @router.get("/applications/{int:application_id}/{kind}/diff", response={200: DiffOut, **responses(400, 404)})
-def qad_diff(request: HttpRequest, application_id: ObjectId, kind: KindPath, query: Query[QadDiffQuery]) -> dict[str, Any]:
+def qad_diff(
+    request: HttpRequest, application_id: ObjectId, kind: KindPath, query: Query[QadDiffQuery]
+) -> dict[str, Any]:
     """What changed between two versions, question by question."""
     application = _application(request, application_id)
     diff = selectors.qad_diff(
