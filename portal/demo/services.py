@@ -40,6 +40,7 @@ from portal.demo.data import (
     Walk,
     Withdraw,
 )
+from portal.demo.qt import qt_demo_load
 from portal.dip.models import DipEnvironment
 from portal.dip.selectors import dip_id_for
 from portal.dip.services import dip_id_add
@@ -92,6 +93,7 @@ def demo_data_load() -> DemoLoadReport:
             report.applications_present += 1
             continue
         report.applications.append((_play(spec, cast), spec))
+    qt_demo_load()  # an application part-way through QT: idempotent on its own
     approvals_demo_load()  # PAB meetings and target meetings: a separate step, idempotent on its own
     return report
 

@@ -173,3 +173,23 @@ def test_every_registered_model_renders_its_list_and_a_record_for_a_superuser(cl
             assert client.get(_admin_url(model, "change", obj.pk)).status_code == 200, model
         if admin.site._registry[model].search_fields:
             assert client.get(_admin_url(model, "changelist"), {"q": "Aurora"}).status_code == 200, model
+
+
+def test_one_application_is_part_way_through_qualification_testing() -> None:
+    from portal.testing.exit_rules import exit_checklist
+    from portal.testing.models import DefectStatus, EvidenceReview, ExecutionStatus
+    from portal.workoff.models import WorkOffStatus
+
+    application = _app("AURA", "SUP")
+    runs = application.test_executions.all()
+    assert runs.filter(status=ExecutionStatus.PASSED, review=EvidenceReview.ACCEPTED).count() == 10
+    assert runs.filter(status=ExecutionStatus.PASSED, review=EvidenceReview.PENDING).count() == 2
+    assert runs.filter(status=ExecutionStatus.FAILED).count() == 1
+    assert runs.filter(status=ExecutionStatus.BLOCKED).count() == 1
+    defect = application.defects.get()
+    assert (defect.severity, defect.status) == (2, DefectStatus.OPEN)
+    item = application.workoff_items.get()
+    assert (item.defect_id, item.status) == (defect.pk, WorkOffStatus.PROPOSED)
+    results = {rule.code: rule.passed for rule in exit_checklist(application)}
+    assert results["plan_agreed"] and results["readiness_confirmed"]
+    assert not results["mandatory_cases_passed"]
