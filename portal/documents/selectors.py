@@ -1,16 +1,15 @@
 import difflib
-import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-import holidays
 from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.accounts.selectors import user_organisation_ids
+from portal.core.calendar import is_working_day
 from portal.core.errors import InvalidInput, NotFound
 from portal.documents.models import (
     Clarification,
@@ -409,15 +408,6 @@ def review_clock(submission: QadSubmission, *, now: datetime | None = None) -> R
         holder=ReviewHolder(last.holder) if last else ReviewHolder.NOBODY,
         since=last.at if last else None,
     )
-
-
-@functools.cache
-def _bank_holidays() -> Any:
-    return holidays.country_holidays("GB", subdiv="ENG")
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays()
 
 
 def working_time(start: datetime, end: datetime) -> timedelta:

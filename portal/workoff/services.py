@@ -26,10 +26,11 @@ from django.utils import timezone
 from portal.accounts.roles import CODE_BODY_ROLES, Role
 from portal.accounts.selectors import organisation_users, users_with_roles
 from portal.audit.services import audit_record
+from portal.core.calendar import add_working_days
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.documents.evidence import check_evidence_file
 from portal.documents.models import EvidenceFile
-from portal.documents.selectors import evidence_scope_for, is_working_day
+from portal.documents.selectors import evidence_scope_for
 from portal.documents.services import evidence_open_for_download, evidence_store
 from portal.notifications.services import notify
 from portal.participants.models import ApprovalRequirement
@@ -365,17 +366,6 @@ class ReminderReport:
     items: int = 0
     sent: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
-
-
-def add_working_days(day: date, count: int) -> date:
-    """The date `count` working days after `day` (Monday to Friday, not bank holidays in England and
-    Wales)."""
-    result = day
-    while count > 0:
-        result += timedelta(days=1)
-        if is_working_day(result):
-            count -= 1
-    return result
 
 
 def reminder_kind(due_on: date, today: date) -> ReminderKind | None:

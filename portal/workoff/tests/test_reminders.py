@@ -14,11 +14,12 @@ from portal.accounts.roles import CODE_BODY_ROLES, Role
 from portal.accounts.selectors import organisation_users, users_with_roles
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_verify
+from portal.core.calendar import add_working_days
 from portal.factories import make_member
 from portal.notifications.models import Notification
 from portal.qualification.services import application_withdraw
 from portal.workoff.models import WorkOffItem, WorkOffReminder
-from portal.workoff.services import add_working_days, reminder_kind, workoff_reminders_send
+from portal.workoff.services import reminder_kind, workoff_reminders_send
 from portal.workoff.tasks import send_workoff_reminders
 from portal.workoff.tests.conftest import pdf
 
