@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -154,7 +154,9 @@ class ExitFacts:
             .order_by("-executed_at", "-id")
             .values("id")[:1]
         )
-        executions = TestExecution.objects.filter(application_id=self.application.pk, id=Subquery(newest))
+        executions = TestExecution.objects.filter(application_id=self.application.pk, id=Subquery(newest)).annotate(
+            evidence_count=Count("evidence")
+        )
         return {e.case_id: e for e in executions}
 
     @cached_property
@@ -223,6 +225,9 @@ def _readiness_confirmed(facts: ExitFacts, parameters: Mapping[str, Any]) -> lis
 
 
 def _mandatory_cases_passed(facts: ExitFacts, parameters: Mapping[str, Any]) -> list[str]:
+    # Imported here: the execution selectors import the plan selectors, which import this module.
+    from portal.testing.execution_selectors import counts_as_passed
+
     blocking = []
     for row in facts.required_rows:
         if row.case_id in facts.covered_case_ids:
@@ -233,6 +238,9 @@ def _mandatory_cases_passed(facts: ExitFacts, parameters: Mapping[str, Any]) -> 
         elif latest.status not in PASSING_STATUSES:
             outcome = ExecutionStatus(latest.status).label.lower()
             blocking.append(f"{_case(row)}: its latest run, on {_when(latest)}, is {outcome}.")
+        elif not counts_as_passed(latest, latest.evidence_count):  # type: ignore[attr-defined]
+            # An imported pass has no evidence yet: it is not a pass until its evidence is attached.
+            blocking.append(f"{_case(row)}: its latest run, on {_when(latest)}, passed but has no evidence yet.")
     return blocking
 
 

@@ -153,6 +153,15 @@ def test_the_latest_run_of_each_required_case_counts(qt_app, catalogue, member):
     assert reason.startswith("QTC-TA-1 “Case QTC-TA-1”: its latest run, on ") and reason.endswith(", is failed.")
 
 
+def test_a_pass_without_evidence_is_not_yet_a_pass(qt_app, catalogue, member):
+    for identifier in SUPPLIER_REQUIRED:
+        run_case(qt_app, identifier, by=member, at=ago(5))
+    run_case(qt_app, "QTC-TA-1", by=member, at=ago(1), review=EvidenceReview.PENDING, evidence=False)  # imported
+    [reason] = blocking(qt_app, "mandatory_cases_passed")
+    assert reason.startswith("QTC-TA-1 “Case QTC-TA-1”: its latest run, on ")
+    assert reason.endswith("passed but has no evidence yet.")
+
+
 def test_runs_at_the_same_time_are_ordered_by_id(qt_app, catalogue, member):
     moment = ago(2)
     for identifier in SUPPLIER_REQUIRED:

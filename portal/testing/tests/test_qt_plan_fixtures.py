@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.audit.models import AuditEvent
+from portal.documents.services import evidence_store
 from portal.notifications.models import Notification
 from portal.participants.models import RoleGroup
 from portal.qualification.models import Application, Task
@@ -129,11 +131,12 @@ def run_case(
     review: str = EvidenceReview.ACCEPTED,
     at: datetime.datetime | None = None,
     comment: str = "",
+    evidence: bool = True,
 ) -> TestExecution:
     """An execution as the execution services store it (recorded directly: these tests are about what
-    the exit rules read, not how executions are recorded)."""
+    the exit rules read, not how executions are recorded), with one evidence file unless told not to."""
     case = TestCase.objects.get(identifier=identifier)
-    return TestExecution.objects.create(
+    run = TestExecution.objects.create(
         application=application,
         case=case,
         case_version=case.versions.get(is_current=True),
@@ -144,6 +147,10 @@ def run_case(
         review_comment=comment,
         recorded_by=by,
     )
+    if evidence:
+        upload = SimpleUploadedFile(f"{identifier}.txt", b"Every step as expected.\n", content_type="text/plain")
+        run.evidence.add(evidence_store(actor=by, application=application, upload=upload, purpose="qt:execution"))
+    return run
 
 
 def raise_defect(
