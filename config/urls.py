@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("portal.documents.urls")),
     path("", include("portal.workoff.urls")),
     path("", include("portal.approvals.urls")),
+    path("", include("portal.registry.urls")),
+    path("", include("portal.activation.urls")),
 ]

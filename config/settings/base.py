@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "portal.dip",
     "portal.workoff",
     "portal.approvals",
+    "portal.registry",
+    "portal.activation",
     "portal.demo",
     "portal.web",
     "portal.api",

@@ -19,6 +19,7 @@ from ninja.operation import Operation
 from portal.api import errors
 from portal.api.auth import bearer_auth, session_auth
 from portal.api.v1 import (
+    activation,
     applications,
     approvals,
     dip,
@@ -32,6 +33,7 @@ from portal.api.v1 import (
     qt_execution,
     qt_plan,
     reference,
+    registry,
     tasks,
     workoff,
 )
@@ -127,3 +129,5 @@ api.add_router("/v1", qt_execution.router)
 api.add_router("/v1", workoff.router)
 api.add_router("/v1", approvals.router)
 api.add_router("/v1/imports", imports.router)
+api.add_router("/v1", registry.router)
+api.add_router("/v1", activation.router)

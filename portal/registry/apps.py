@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "portal.registry"
+    label = "registry"
+    verbose_name = "Public register of qualified participants"
