@@ -1,11 +1,14 @@
-"""The approvals calendar: BSC PAB meetings and the rule that generates them, the PAB meeting each
-application is targeted at (with its history), the deadlines back-scheduled from those dates, the
-reminders sent about them, the extra non-working days, and each user's private calendar feed.
+"""The approvals: BSC PAB meetings and the rule that generates them, the PAB meeting each application
+is targeted at (with its history), the deadlines back-scheduled from those dates, the reminders sent
+about them, the extra non-working days, each user's private calendar feed; and the decisions of the
+approval bodies, with the Board's recommendations, summary papers, meeting packs and qualification
+letters.
 
 Cadences, lead times and deadlines are configuration, not code: the real values are partly unknown
 (QA&P Appendix C is not published, nor is the PAB paper deadline for MHHS; see docs/adr/0009).
 """
 
+import uuid
 from datetime import time
 
 from django.conf import settings
@@ -13,7 +16,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from portal.core.models import TimeStampedModel
-from portal.qualification.models import Application
+from portal.participants.models import ApprovalBody
+from portal.qualification.models import Application, Task
+from portal.qualification.workflow import APPROVING_DECISIONS, Decision
+from portal.workoff.models import WorkOffItem
 
 # --- working days ------------------------------------------------------------------------------------
 
@@ -339,3 +345,237 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+# --- decisions -----------------------------------------------------------------------------------------
+
+
+def _generated_path(folder: str, instance: models.Model, filename: str) -> str:
+    # Server-generated and never reused: a regenerated document is a new file, the old one stays.
+    key = uuid.uuid4().hex
+    return f"{folder}/{key[:2]}/{key}.pdf"
+
+
+def paper_path(instance: "PabPaper", filename: str) -> str:
+    return _generated_path("pab/papers", instance, filename)
+
+
+def pack_path(instance: "PabPack", filename: str) -> str:
+    return _generated_path("pab/packs", instance, filename)
+
+
+def letter_path(instance: "QualificationLetter", filename: str) -> str:
+    return _generated_path("pab/letters", instance, filename)
+
+
+_DECISIONS = [d.value for d in Decision]
+_BODIES = [b.value for b in ApprovalBody]
+
+
+class ApprovalDecision(models.Model):
+    """One decision of one approval body on one application: the outcome, why, the conditions (agreed
+    work-off items) when approved with conditions, who recorded it and when. A deferral is a decision
+    too; the body decides again later, so an application may have several decisions per body. Never
+    changed once recorded: the history of decisions is the record."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="approval_decisions")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="approval_decisions")
+    body = models.CharField(max_length=30, choices=ApprovalBody.choices)
+    outcome = models.CharField(max_length=30, choices=Decision.choices)
+    rationale = models.TextField()
+    conditions = models.ManyToManyField(WorkOffItem, blank=True, related_name="approval_conditions")
+    meeting = models.ForeignKey(
+        PabMeeting,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        help_text="The BSC PAB meeting that decided (BSC PAB decisions only).",
+    )
+    decided_on = models.DateField(help_text="The UK date of the decision (the meeting's date for the BSC PAB).")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["application", "recorded_at", "id"]
+        verbose_name = "approval decision"
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=_DECISIONS), name="approval_decision_outcome_valid"),
+            models.CheckConstraint(condition=Q(body__in=_BODIES), name="approval_decision_body_valid"),
+            models.CheckConstraint(condition=~Q(rationale=""), name="approval_decision_has_rationale"),
+            # The Board decides at a meeting; the other bodies decide on a rolling basis.
+            models.CheckConstraint(
+                condition=(Q(body=ApprovalBody.BSC_PAB) & Q(meeting__isnull=False))
+                | (~Q(body=ApprovalBody.BSC_PAB) & Q(meeting__isnull=True)),
+                name="approval_decision_meeting_iff_pab",
+            ),
+        ]
+        indexes = [models.Index(fields=["body", "recorded_at"], name="approval_decision_body_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_body_display()}: {self.get_outcome_display()} on {self.application.reference}"
+
+    @property
+    def is_approving(self) -> bool:
+        return self.outcome in APPROVING_DECISIONS
+
+
+# --- the BSC PAB's papers, packs and letters ---------------------------------------------------------------
+
+
+class GenerationStatus(models.TextChoices):
+    QUEUED = "queued", "Being generated"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+_GENERATION_STATUSES = [s.value for s in GenerationStatus]
+
+
+class PabRecommendation(models.Model):
+    """The Elexon recommendation to the Board on one application for one meeting, made by an Elexon
+    analyst or the QSP. A new recommendation supersedes the previous one for the same meeting; all
+    are kept. Whoever recommended may not also record the decision."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pab_recommendations")
+    meeting = models.ForeignKey(PabMeeting, on_delete=models.PROTECT, related_name="recommendations")
+    outcome = models.CharField(max_length=30, choices=Decision.choices)
+    text = models.TextField(help_text="The recommendation and its reasons, as the Board will read it.")
+    recommended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recommended_at = models.DateTimeField()
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["application", "-recommended_at", "-id"]
+        verbose_name = "PAB recommendation"
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=_DECISIONS), name="pab_recommendation_outcome_valid"),
+            models.CheckConstraint(condition=~Q(text=""), name="pab_recommendation_has_text"),
+            models.UniqueConstraint(
+                fields=["application", "meeting"],
+                condition=Q(is_current=True),
+                name="pab_recommendation_one_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} for {self.application.reference}"
+
+
+class PabPaper(models.Model):
+    """The summary paper on one application for one meeting, generated from the data (qualification
+    activities, test results, work-off plans, the recommendation) as a PDF by a background job. A paper
+    prepared again is a new version; the older ones are kept. Whoever prepared it may not also record
+    the decision."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pab_papers")
+    meeting = models.ForeignKey(PabMeeting, on_delete=models.PROTECT, related_name="papers")
+    version = models.PositiveSmallIntegerField()
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=GenerationStatus.choices, default=GenerationStatus.QUEUED)
+    file = models.FileField(upload_to=paper_path, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["meeting", "application", "-version"]
+        verbose_name = "PAB summary paper"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "meeting", "version"], name="pab_paper_version_unique"),
+            models.CheckConstraint(condition=Q(status__in=_GENERATION_STATUSES), name="pab_paper_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=GenerationStatus.READY)
+                | (~Q(file="") & ~Q(sha256="") & Q(generated_at__isnull=False)),
+                name="pab_paper_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Summary paper v{self.version} on {self.application.reference} for {self.meeting.title}"
+
+
+class PabPack(models.Model):
+    """The whole meeting pack as one PDF: the agenda and every current summary paper. Generated by a
+    background job when the secretary asks; each generation is a new version and the older ones stay."""
+
+    meeting = models.ForeignKey(PabMeeting, on_delete=models.PROTECT, related_name="packs")
+    version = models.PositiveSmallIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=GenerationStatus.choices, default=GenerationStatus.QUEUED)
+    file = models.FileField(upload_to=pack_path, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    page_count = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["meeting", "-version"]
+        verbose_name = "PAB meeting pack"
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "version"], name="pab_pack_version_unique"),
+            models.CheckConstraint(condition=Q(status__in=_GENERATION_STATUSES), name="pab_pack_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=GenerationStatus.READY)
+                | (~Q(file="") & ~Q(sha256="") & Q(generated_at__isnull=False)),
+                name="pab_pack_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Meeting pack v{self.version} for {self.meeting.title}"
+
+
+class LetterStatus(models.TextChoices):
+    DRAFT = "draft", "Waiting for the PAB Chair"
+    ISSUED = "issued", "Issued"
+
+
+class QualificationLetter(models.Model):
+    """The qualification letter that follows a BSC PAB approval: generated as a PDF by a background job,
+    issued by the PAB Chair, then e-mailed to the participant (and the Service Activation team told)."""
+
+    decision = models.OneToOneField(ApprovalDecision, on_delete=models.PROTECT, related_name="letter")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="qualification_letters")
+    status = models.CharField(max_length=10, choices=LetterStatus.choices, default=LetterStatus.DRAFT)
+    generation = models.CharField(max_length=10, choices=GenerationStatus.choices, default=GenerationStatus.QUEUED)
+    file = models.FileField(upload_to=letter_path, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "qualification letter"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=LetterStatus.values), name="letter_status_valid"),
+            models.CheckConstraint(condition=Q(generation__in=_GENERATION_STATUSES), name="letter_generation_valid"),
+            models.CheckConstraint(
+                condition=~Q(generation=GenerationStatus.READY)
+                | (~Q(file="") & ~Q(sha256="") & Q(generated_at__isnull=False)),
+                name="letter_ready_has_file",
+            ),
+            # Only a generated letter can be issued, and an issued letter says by whom and when.
+            models.CheckConstraint(
+                condition=Q(status=LetterStatus.DRAFT, issued_at__isnull=True, issued_by__isnull=True)
+                | Q(
+                    status=LetterStatus.ISSUED,
+                    issued_at__isnull=False,
+                    issued_by__isnull=False,
+                    generation=GenerationStatus.READY,
+                ),
+                name="letter_issued_has_issuer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Qualification letter for {self.application.reference}"
