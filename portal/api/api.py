@@ -22,10 +22,12 @@ from portal.api.v1 import (
     activation,
     applications,
     approvals,
+    decisions,
     dip,
     imports,
     me,
     notifications,
+    pab_papers,
     pit,
     prequalification,
     qad,
@@ -128,6 +130,8 @@ api.add_router("/v1", qt_plan.router)
 api.add_router("/v1", qt_execution.router)
 api.add_router("/v1", workoff.router)
 api.add_router("/v1", approvals.router)
+api.add_router("/v1", decisions.router)
+api.add_router("/v1", pab_papers.router)
 api.add_router("/v1/imports", imports.router)
 api.add_router("/v1", registry.router)
 api.add_router("/v1", activation.router)
