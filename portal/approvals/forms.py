@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from portal.approvals.services import MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH, MeetingFields
+from portal.qualification.workflow import Decision
 
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -122,3 +123,25 @@ class TargetForm(forms.Form):
         field = self.fields["meeting"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = choices
+
+
+class DecisionForm(forms.Form):
+    """An approval body's decision. The choices of conditions are the application's agreed work-off
+    items; whether they fit the outcome is the service's rule."""
+
+    outcome = forms.ChoiceField(
+        choices=Decision.choices,
+        error_messages={"required": "Choose the outcome", "invalid_choice": "Choose one of the outcomes"},
+    )
+    rationale = _text("rationale", MAX_TEXT_LENGTH, required="Enter the reasons for the decision")
+    conditions = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        error_messages={"invalid_choice": "Choose the conditions from the agreed work-off items"},
+    )
+
+    def __init__(self, *args: Any, condition_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["conditions"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = condition_choices

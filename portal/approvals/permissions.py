@@ -12,6 +12,7 @@ from typing import Any
 
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_roles
+from portal.approvals.models import PabPaper, PabRecommendation
 from portal.core.errors import ApplicationError, InvalidTransition, PermissionDenied
 from portal.qualification.models import Application, Task
 from portal.qualification.workflow import TaskState
@@ -64,3 +65,19 @@ def target_state_refusal(application: Application, tasks: dict[str, Task]) -> Ap
     if pab.state == TaskState.COMPLETED:
         return InvalidTransition(f"BSC PAB has already decided on {application.reference}.")
     return None
+
+
+# --- decisions ----------------------------------------------------------------------------------------
+
+
+def decision_conflict(user: Any, application: Application) -> str:
+    """Why the user may not record a decision on the application although their role decides, or "":
+    whoever prepared the Board's summary paper on it, or made the Elexon recommendation, cannot also
+    decide it (for any body)."""
+    if PabPaper.objects.filter(application=application, prepared_by=user).exists():
+        return (
+            f"You prepared the summary paper on {application.reference}, so someone else must record a decision on it."
+        )
+    if PabRecommendation.objects.filter(application=application, recommended_by=user).exists():
+        return f"You made the recommendation on {application.reference}, so someone else must record a decision on it."
+    return ""

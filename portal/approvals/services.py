@@ -506,22 +506,8 @@ def pab_target_set(
     if not late:
         late_reason = ""
 
-    now = timezone.now()
-    before: dict[str, Any] = {}
-    if current is not None:
-        before = _target_snapshot(current)
-        current.is_current = False
-        current.superseded_at = now
-        current.save(update_fields=["is_current", "superseded_at"])
-    target = PabTarget.objects.create(
-        application=application,
-        meeting=meeting,
-        previous=current,
-        reason=reason,
-        late_reason=late_reason,
-        set_by=actor,
-        set_at=now,
-    )
+    before = _target_snapshot(current) if current is not None else {}
+    target = record_target(application, meeting, current, actor=actor, reason=reason, late_reason=late_reason)
     moved = current is not None
     audit_record(
         actor=actor,
@@ -539,8 +525,35 @@ def pab_target_set(
         organisation_id=application.organisation_id,
         application_id=application.pk,
     )
-    _notify_target(application, target, current, actor=actor)
+    notify_target_change(application, target, current, actor=actor)
     return target
+
+
+def record_target(
+    application: Application,
+    meeting: PabMeeting,
+    current: PabTarget | None,
+    *,
+    actor: Any,
+    reason: str = "",
+    late_reason: str = "",
+) -> PabTarget:
+    """Target the application at `meeting`, keeping `current` (locked by the caller) as history. The
+    caller has checked that the move is allowed, and audits and tells."""
+    now = timezone.now()
+    if current is not None:
+        current.is_current = False
+        current.superseded_at = now
+        current.save(update_fields=["is_current", "superseded_at"])
+    return PabTarget.objects.create(
+        application=application,
+        meeting=meeting,
+        previous=current,
+        reason=reason,
+        late_reason=late_reason,
+        set_by=actor,
+        set_at=now,
+    )
 
 
 def _target_snapshot(target: PabTarget) -> dict[str, Any]:
@@ -553,7 +566,10 @@ def _target_snapshot(target: PabTarget) -> dict[str, Any]:
     }
 
 
-def _notify_target(application: Application, target: PabTarget, previous: PabTarget | None, *, actor: Any) -> None:
+def notify_target_change(
+    application: Application, target: PabTarget, previous: PabTarget | None, *, actor: Any
+) -> None:
+    """Tell the participant and the PAB secretary the target meeting, or where it moved from and to."""
     meeting = target.meeting
     ref = f"{application.reference} ({application.mpid.code} as {application.market_role.name})"
     if previous is None:

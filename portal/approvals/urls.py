@@ -3,7 +3,8 @@
 
 from django.urls import path
 
-from portal.approvals import views
+from portal.approvals import decision_views, views
+from portal.participants.models import ApprovalBody
 
 app_name = "approvals"
 
@@ -20,4 +21,20 @@ urlpatterns = [
     path("calendar/feeds/reset/", views.calendar_feed_reset_page, name="calendar_feed_reset"),
     path("calendar/pab.ics", views.pab_ics, name="pab_ics"),
     path("calendar/private/<str:token>.ics", views.user_ics, name="user_ics"),
+    # The approval bodies' decisions: each body's queue, and its decision page on each application.
+    path("approvals/<slug:body>/", decision_views.approval_queue_page, name="approval_queue"),
+    path(
+        "pab/meetings/<int:meeting_id>/decisions/<int:application_id>/",
+        decision_views.pab_decision_page,
+        name="pab_decision",
+    ),
+    *(
+        path(
+            f"applications/<int:application_id>/approvals/{body}/",
+            decision_views.decision_page,
+            {"body": body},
+            name=f"decision_{body}",
+        )
+        for body in ApprovalBody.values
+    ),
 ]

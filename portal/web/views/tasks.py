@@ -141,6 +141,10 @@ def _task_page(
         # Signing needs the declaration, the signer's password and the sealed manifest: it is done on
         # the sign-off page the link above opens, never through a bare button.
         forms = []
+    if content_url and task.definition.kind == TaskKind.APPROVAL:
+        # A decision needs its outcome, rationale, conditions and (for the Board) its meeting: it is
+        # recorded on the body's decision page. The participant's reply to a deferral stays here.
+        forms = [form for form in forms if form.transition.decision is None]
     if errors:
         forms = [
             replace(
