@@ -1,17 +1,103 @@
-"""Notifications are created inside the transaction of the change that causes them, and their e-mail
-job is enqueued in that same transaction: with the database task backend the job row commits or
-rolls back with the change (an outbox), so nobody is told about something that did not happen."""
+"""Notifications and e-mail: created in the transaction of the change that causes them, sent by the
+task worker, never lost and never sent twice.
 
-from collections.abc import Iterable
+**The outbox.** `notify` (to users) and `email_distribution_list` (to addresses that are not users)
+write one row per recipient and enqueue one send job per row, inside the caller's transaction. With
+the database task backend the job is a row in the same database: it commits or rolls back with the
+change, so nobody is told about something that did not happen, and nothing that happened goes untold
+because a process died after the commit.
+
+**Sending once.** The send services lock the message's row (`SELECT … FOR UPDATE`; on SQLite the
+`BEGIN IMMEDIATE` write lock), check that it is not already sent, send it over SMTP, and mark it sent
+in that same transaction. A second job for the same message, or two workers at once, wait for the
+lock and then find it sent: they send nothing.
+
+**Recognisably the same message.** Every e-mail carries a Message-ID built from its row
+(`<notification-123.20261122102700@qualification.example>`; see `message_id`), the same on every
+attempt. One window cannot be closed by any database: the SMTP server has accepted the message but
+the process dies before the "sent" mark commits. The row is then still queued, and the requeue
+command sends it again, with the same Message-ID, so mail systems and people can recognise the
+duplicate. That is "at least once, with a stable identity", not "exactly once"; it is the most SMTP
+allows.
+
+**Never lost.** A job whose worker died mid-send stays "running" for ever; a failed send (a refused
+recipient, the relay down) leaves the row `failed`. `email_requeue_stale` (the command
+`manage.py requeue_stale_email --older-than-minutes 15`, run from cron) finds queued or failed messages
+older than the threshold with no pending job, and queues a new job for each, at most
+`MAX_ATTEMPTS` jobs per message in all; a message that reaches the limit stays `failed` and is
+reported (the command's output and an error in the log) for an operator to look at.
+"""
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
-from portal.notifications.models import Notification
-from portal.notifications.tasks import send_notification_email
+from portal.notifications.models import DistributionList, EmailStatus, Notification, OutboundEmail
+from portal.notifications.tasks import send_notification_email, send_outbound_email
+
+logger = logging.getLogger("portal.notifications")
+
+SUBJECT_PREFIX = "[MHHS Qualification] "
+# How many send jobs a message gets in all (the first and the requeues) before it is left failed.
+MAX_ATTEMPTS = 5
+MAX_ERROR_LENGTH = 1000
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file already saved in Django's default storage, to attach to an e-mail: the name the
+    recipient sees, its content type, and its name in the storage. The file's bytes are read when
+    the e-mail is sent, so the file must stay in the storage until then."""
+
+    filename: str
+    content_type: str
+    storage_name: str
+
+    def __post_init__(self) -> None:
+        name = self.filename
+        if not name or len(name) > 150 or any(not ch.isprintable() or ch in '/\\"' for ch in name):
+            raise ValueError(f"{name!r} is not a usable attachment file name.")
+        if not _CONTENT_TYPE.match(self.content_type):
+            raise ValueError(f"{self.content_type!r} is not a content type such as application/pdf.")
+        if not self.storage_name:
+            raise ValueError("An attachment needs the name of its file in the storage.")
+
+    def as_json(self) -> dict[str, str]:
+        return {"filename": self.filename, "content_type": self.content_type, "storage_name": self.storage_name}
+
+
+def _stored_attachments(attachments: Sequence[MailAttachment]) -> list[dict[str, str]]:
+    """The attachments as stored on the message; each file must exist in the storage now (a missing
+    file is a mistake of the caller, refused before anything is written)."""
+    stored = []
+    for attachment in attachments:
+        if not isinstance(attachment, MailAttachment):
+            raise TypeError("Attachments must be MailAttachment values.")
+        if not default_storage.exists(attachment.storage_name):
+            raise ValueError(f"The file {attachment.storage_name!r} to attach is not in the storage.")
+        stored.append(attachment.as_json())
+    return stored
+
+
+# --- to users: the inbox and its e-mail ----------------------------------------------------------
 
 
 def notify(
@@ -22,8 +108,11 @@ def notify(
     link: str = "",
     application: Any = None,
     exclude: Any = None,
+    attachments: Sequence[MailAttachment] = (),
 ) -> list[Notification]:
-    """Create one inbox notification per distinct recipient and enqueue its e-mail."""
+    """Create one inbox notification per distinct active recipient (never `exclude`, usually the
+    person who acted) and enqueue its e-mail, with `attachments` attached, in the caller's transaction."""
+    stored = _stored_attachments(attachments)
     seen: set[int] = set()
     created: list[Notification] = []
     for user in recipients:
@@ -31,7 +120,12 @@ def notify(
             continue
         seen.add(user.pk)
         notification = Notification.objects.create(
-            recipient=user, application=application, subject=subject[:200], body=body, link=link
+            recipient=user,
+            application=application,
+            subject=subject[:200],
+            body=body,
+            link=link,
+            attachments=stored,
         )
         send_notification_email.enqueue(notification.pk)
         created.append(notification)
@@ -39,30 +133,35 @@ def notify(
 
 
 def notification_send_email(*, notification_id: int) -> None:
-    """Send one notification's e-mail. Idempotent: a notification already sent is not sent again.
+    """Send one notification's e-mail, once. See the module docstring for the guarantee.
 
-    A failed attempt is recorded on the notification (`failed`) and the error raised again, so the job
-    is recorded as failed too; a later attempt may still send it."""
+    A failed attempt is recorded on the notification (`failed`, with the error) and the error raised
+    again, so the job is recorded as failed too; the requeue command tries again later."""
     try:
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+                Notification.objects.select_for_update(of=("self",))
+                .select_related("recipient")
+                .filter(pk=notification_id)
+                .first()
             )
-            if notification is None or notification.email_status == Notification.EmailStatus.SENT:
+            if notification is None or notification.email_status == EmailStatus.SENT:
                 return
-            link = f"{settings.PORTAL_BASE_URL}{notification.link}" if notification.link else settings.PORTAL_BASE_URL
-            message = EmailMessage(
-                subject=f"[MHHS Qualification] {notification.subject}",
-                body=f"{notification.body}\n\nOpen in the portal: {link}\n",
-                to=[notification.recipient.email],
-            )
-            message.send(fail_silently=False)
-            notification.email_status = Notification.EmailStatus.SENT
+            _message(
+                to=notification.recipient.email,
+                subject=notification.subject,
+                body=notification.body,
+                link=notification.link,
+                attachments=notification.attachments,
+                message_id=message_id("notification", notification.pk, notification.created_at),
+            ).send(fail_silently=False)
+            notification.email_status = EmailStatus.SENT
             notification.emailed_at = timezone.now()
-            notification.save(update_fields=["email_status", "emailed_at"])
-    except Exception:
-        Notification.objects.filter(pk=notification_id).exclude(email_status=Notification.EmailStatus.SENT).update(
-            email_status=Notification.EmailStatus.FAILED
+            notification.last_error = ""
+            notification.save(update_fields=["email_status", "emailed_at", "last_error"])
+    except Exception as exc:
+        Notification.objects.filter(pk=notification_id).exclude(email_status=EmailStatus.SENT).update(
+            email_status=EmailStatus.FAILED, last_error=_describe(exc)
         )
         raise
 
@@ -73,3 +172,215 @@ def notification_mark_read(*, user: Any, notification_id: int) -> None:
 
 def notification_mark_all_read(*, user: Any) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- to addresses that are not users: distribution lists -----------------------------------------
+
+
+def email_distribution_list(
+    *,
+    code: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    application: Any = None,
+    attachments: Sequence[MailAttachment] = (),
+) -> list[OutboundEmail]:
+    """E-mail every address of the distribution list `code`: one `OutboundEmail` per address, each
+    with its send job enqueued in the caller's transaction (the same outbox as `notify`).
+
+    An unknown or inactive list, or one with no usable address, sends nothing and logs a warning: the
+    caller's business (an approval, say) must not fail because a mailing list is misconfigured."""
+    distribution = DistributionList.objects.filter(code=code).first()
+    if distribution is None or not distribution.is_active:
+        logger.warning(
+            "No e-mail “%s” sent to the distribution list %r: the list %s.",
+            subject,
+            code,
+            "does not exist" if distribution is None else "is inactive",
+        )
+        return []
+    try:
+        addresses = distribution.address_list
+    except ValidationError as exc:
+        logger.warning("No e-mail “%s” sent to the distribution list %r: %s", subject, code, " ".join(exc.messages))
+        return []
+    if not addresses:
+        logger.warning("No e-mail “%s” sent to the distribution list %r: the list has no address.", subject, code)
+        return []
+    stored = _stored_attachments(attachments)
+    created: list[OutboundEmail] = []
+    with transaction.atomic():
+        for address in addresses:
+            email = OutboundEmail.objects.create(
+                to_address=address,
+                subject=subject[:200],
+                body=body,
+                link=link,
+                attachments=stored,
+                application=application,
+                list_code=code,
+            )
+            email.message_id = message_id("outbound", email.pk, email.created_at)
+            email.save(update_fields=["message_id"])
+            send_outbound_email.enqueue(email.pk)
+            created.append(email)
+    return created
+
+
+def outbound_email_send(*, outbound_email_id: int) -> None:
+    """Send one e-mail to a distribution list's address, once (as `notification_send_email`)."""
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.select_for_update().filter(pk=outbound_email_id).first()
+            if email is None or email.status == EmailStatus.SENT:
+                return
+            email.message_id = email.message_id or message_id("outbound", email.pk, email.created_at)
+            _message(
+                to=email.to_address,
+                subject=email.subject,
+                body=email.body,
+                link=email.link,
+                attachments=email.attachments,
+                message_id=email.message_id,
+            ).send(fail_silently=False)
+            email.status = EmailStatus.SENT
+            email.sent_at = timezone.now()
+            email.last_error = ""
+            email.save(update_fields=["status", "sent_at", "message_id", "last_error"])
+    except Exception as exc:
+        OutboundEmail.objects.filter(pk=outbound_email_id).exclude(status=EmailStatus.SENT).update(
+            status=EmailStatus.FAILED, last_error=_describe(exc)
+        )
+        raise
+
+
+# --- the message ---------------------------------------------------------------------------------
+
+
+def message_id(kind: str, pk: int, created_at: datetime) -> str:
+    """The Message-ID of a message: from its kind, id and creation time (so that ids stay unique when
+    a database is recreated and its ids start again), at the domain `PORTAL_EMAIL_MESSAGE_ID_DOMAIN`,
+    else the host of `PORTAL_BASE_URL`. The same for every attempt to send the message."""
+    domain = getattr(settings, "PORTAL_EMAIL_MESSAGE_ID_DOMAIN", "") or urlsplit(settings.PORTAL_BASE_URL).hostname
+    created = created_at.astimezone(UTC)
+    return f"<{kind}-{pk}.{created:%Y%m%d%H%M%S}@{domain or 'qualification.portal'}>"
+
+
+def _message(
+    *, to: str, subject: str, body: str, link: str, attachments: list[dict[str, str]], message_id: str
+) -> EmailMessage:
+    """The e-mail in the portal's one plain-English shape: the body, then where to open it."""
+    url = f"{settings.PORTAL_BASE_URL}{link}" if link else settings.PORTAL_BASE_URL
+    message = EmailMessage(
+        subject=f"{SUBJECT_PREFIX}{subject}",
+        body=f"{body}\n\nOpen in the portal: {url}\n",
+        to=[to],
+        headers={"Message-ID": message_id},
+    )
+    for item in attachments:
+        with default_storage.open(item["storage_name"], "rb") as handle:
+            message.attach(item["filename"], handle.read(), item["content_type"])
+    return message
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+
+
+# --- requeueing what was lost or failed ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind:
+    label: str
+    model: type[models.Model]
+    status_field: str
+    task: Any
+
+
+_KINDS = (
+    _Kind("notification", Notification, "email_status", send_notification_email),
+    _Kind("outbound e-mail", OutboundEmail, "status", send_outbound_email),
+)
+
+
+@dataclass
+class RequeueReport:
+    """What one run of the requeue found: the messages given a new job, and those left failed because
+    they had had `MAX_ATTEMPTS` jobs already (each as "notification 12" or "outbound e-mail 3")."""
+
+    requeued: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)
+
+
+def email_requeue_stale(*, older_than: timedelta, max_attempts: int = MAX_ATTEMPTS, limit: int = 1000) -> RequeueReport:
+    """Queue a new send job for every message (notification or outbound e-mail) that is queued or
+    failed, was created more than `older_than` ago, and has no pending job: none ready to run, and
+    none running that started within `older_than` (a job running longer than that belongs to a worker
+    that died). A message that has had `max_attempts` jobs is marked failed and reported instead.
+    At most `limit` messages of each kind are looked at per run."""
+    cutoff = timezone.now() - older_than
+    report = RequeueReport()
+    for kind in _KINDS:
+        pending = _pending_ids(kind, cutoff)
+        candidates = (
+            kind.model._default_manager.filter(created_at__lt=cutoff)
+            .exclude(**{kind.status_field: EmailStatus.SENT})
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        for pk in candidates:
+            if pk in pending:
+                continue
+            outcome = _requeue_one(kind, pk, cutoff=cutoff, max_attempts=max_attempts)
+            if outcome == "requeued":
+                report.requeued.append(f"{kind.label} {pk}")
+            elif outcome == "given_up":
+                report.given_up.append(f"{kind.label} {pk}")
+    if report.requeued:
+        logger.warning("Requeued %d e-mails: %s", len(report.requeued), ", ".join(report.requeued))
+    if report.given_up:
+        logger.error(
+            "%d e-mails were not sent after %d attempts: %s",
+            len(report.given_up),
+            max_attempts,
+            ", ".join(report.given_up),
+        )
+    return report
+
+
+def _pending_jobs(kind: _Kind, cutoff: datetime) -> Any:
+    return DBTaskResult.objects.filter(task_path=kind.task.module_path).filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=cutoff)
+    )
+
+
+def _pending_ids(kind: _Kind, cutoff: datetime) -> set[int]:
+    ids = set()
+    for args_kwargs in _pending_jobs(kind, cutoff).values_list("args_kwargs", flat=True):
+        args = (args_kwargs.get("args") or []) if isinstance(args_kwargs, dict) else []
+        if args and isinstance(args[0], int):
+            ids.add(args[0])
+    return ids
+
+
+def _requeue_one(kind: _Kind, pk: int, *, cutoff: datetime, max_attempts: int) -> str:
+    """Under the message's lock (so two requeue runs at once queue one job): check again that it is
+    unsent and has no pending job, then queue a job, or give up on it."""
+    with transaction.atomic():
+        message: Any = kind.model._default_manager.select_for_update().filter(pk=pk).first()
+        if message is None or getattr(message, kind.status_field) == EmailStatus.SENT:
+            return ""
+        if _pending_jobs(kind, cutoff).filter(args_kwargs__args__0=pk).exists():
+            return ""
+        if message.attempts >= max_attempts:
+            if getattr(message, kind.status_field) != EmailStatus.FAILED or not message.last_error:
+                setattr(message, kind.status_field, EmailStatus.FAILED)
+                message.last_error = message.last_error or f"Not sent after {message.attempts} attempts."
+                message.save(update_fields=[kind.status_field, "last_error"])
+            return "given_up"
+        message.attempts += 1
+        message.save(update_fields=["attempts"])
+        kind.task.enqueue(pk)
+        return "requeued"

@@ -1,3 +1,4 @@
+import asyncio
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,9 +10,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from portal.notifications.reference_data import distribution_lists_load
 from portal.qualification.tests.fixtures import driver, team, workflow_core_only
 
-__all__ = ["driver", "smtp_server", "team", "workflow_core_only"]
+__all__ = ["distribution_lists", "driver", "smtp_server", "team", "workflow_core_only"]
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Mailbox:
     port: int
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    # Seconds the server takes to accept a message (to make two senders overlap).
+    delay: float = 0.0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         if address in self.refuse:
@@ -37,6 +41,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=default)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
@@ -66,3 +72,10 @@ def smtp_server(settings: Any) -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def distribution_lists(db: None) -> None:
+    """The shipped distribution lists (a data migration loads them; a transactional test's flush
+    removes them, so they are loaded again here)."""
+    distribution_lists_load()
