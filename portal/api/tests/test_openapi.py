@@ -4,6 +4,10 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
+    ("get", "/api/v1/approvals/{body}/queue"),
+    ("get", "/api/v1/applications/{application_id}/decisions"),
+    ("get", "/api/v1/applications/{application_id}/approvals/{body}"),
+    ("post", "/api/v1/applications/{application_id}/approvals/{body}/decisions"),
     ("delete", "/api/v1/applications/{application_id}/dip/ids/{dip_id_id}"),
     ("delete", "/api/v1/applications/{application_id}/pit/criteria/{criterion_code}/evidence/{evidence_id}"),
     ("delete", "/api/v1/applications/{application_id}/pqs/items/{item_id}"),
