@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from portal.approvals.decisions import body_label
@@ -33,7 +33,7 @@ from portal.participants.models import ApprovalBody
 from portal.qualification.models import Application, Task
 from portal.qualification.permissions import application_scope_for, user_holds_party
 from portal.qualification.selectors import application_get
-from portal.qualification.workflow import CLOSED_STATUSES, DONE_STATES, Decision, Party, TaskState
+from portal.qualification.workflow import CLOSED_STATUSES, Decision, Party, TaskState
 from portal.workoff.models import WorkOffItem, WorkOffStatus
 
 DIP_QAD_SECTION = "4.5"
@@ -333,18 +333,15 @@ def _dip_view(application: Application) -> dict[str, Any]:
 def application_decisions(*, user: Any, application_id: int) -> list[ApprovalDecision]:
     """Every decision of every body on the application, oldest first: the participant sees each outcome
     with its reasons and conditions. NotFound outside the user's scope."""
-    application = application_get(user=user, application_id=application_id)
-    return list(_decisions_of(application))
+    return decisions_of(application_get(user=user, application_id=application_id))
 
 
-def _decisions_of(application: Application) -> QuerySet[ApprovalDecision]:
-    return (
+def decisions_of(application: Application) -> list[ApprovalDecision]:
+    """For an application the caller has already found in the user's scope."""
+    return list(
         ApprovalDecision.objects.filter(application=application)
         .select_related("meeting", "recorded_by")
         .prefetch_related(Prefetch("conditions", queryset=WorkOffItem.objects.order_by("number")))
         .order_by("recorded_at", "id")
     )
 
-
-def approvals_done(tasks: Iterable[Task]) -> bool:
-    return all(t.state in DONE_STATES for t in tasks if t.definition.approval_body)

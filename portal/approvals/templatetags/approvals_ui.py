@@ -6,7 +6,8 @@ from typing import Any
 from django import template
 
 from portal.approvals.deadlines import Deadline, short_date
-from portal.approvals.models import MeetingStatus, PabMeeting
+from portal.approvals.decision_selectors import decisions_of
+from portal.approvals.models import ApprovalDecision, MeetingStatus, PabMeeting
 from portal.approvals.selectors import PabPanel, pab_panel_for, work_queue_deadlines
 from portal.qualification.models import Application, Task
 
@@ -28,6 +29,13 @@ def pab_panel(user: Any, application: Application) -> PabPanel:
     """The application's PAB target and deadlines: for the application page, whose view has already
     decided that the user may see the application."""
     return pab_panel_for(user, application)
+
+
+@register.simple_tag
+def approval_decisions(application: Application) -> list[ApprovalDecision]:
+    """Every decision on the application, oldest first: for the application page, whose view has already
+    decided that the user may see the application."""
+    return decisions_of(application)
 
 
 @register.simple_tag

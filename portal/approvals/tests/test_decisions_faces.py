@@ -114,8 +114,12 @@ def test_the_participant_reads_every_outcome_with_its_reasons(signed, staff, mem
         and decision["rationale"] == "On condition that WO-001 closes."
     )
     assert [c["reference"] for c in decision["conditions"]] == ["WO-001"]
-    html = login(member).get(page(application, "rec_code_manager")).content.decode()
+    client = login(member)
+    html = client.get(page(application, "rec_code_manager")).content.decode()
     assert "On condition that WO-001 closes." in html and "Record the decision" not in html
+    overview = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "Approval decisions" in overview and "On condition that WO-001 closes." in overview
+    assert "WO-001" in overview
 
 
 def test_the_api_records_a_decision_and_refuses_bad_ones(signed, staff, api_as, other_member):
