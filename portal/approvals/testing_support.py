@@ -61,8 +61,11 @@ def approval_prepare_step(*, application: Application, task_code: str, action: s
     )
 
 
-def approval_take_step(*, application: Application, task_code: str, action: str, actor: Any, **_: Any) -> bool:
-    """Record a decision through `approval_decide` for a decision action on an approval task."""
+def approval_take_step(
+    *, application: Application, task_code: str, action: str, actor: Any, comment: str = "", **_: Any
+) -> bool:
+    """Record a decision through `approval_decide` for a decision action on an approval task, with
+    `comment` as its rationale (a usual one if empty); False for any other step."""
     if action not in DECISION_ACTIONS:
         return False
     task = Task.objects.select_related("definition").filter(application=application, code=task_code).first()
@@ -74,7 +77,7 @@ def approval_take_step(*, application: Application, task_code: str, action: str,
         application_id=application.pk,
         body=task.definition.approval_body,
         outcome=outcome,
-        rationale=RATIONALES[outcome],
+        rationale=comment or RATIONALES[outcome],
         condition_ids=list(application.workoff_items.filter(status="agreed").values_list("pk", flat=True))
         if outcome == Decision.APPROVED_WITH_CONDITIONS
         else (),

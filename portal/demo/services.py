@@ -21,7 +21,9 @@ from django.db import transaction
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
+from portal.activation.testing_support import activation_prepare_step
 from portal.approvals.demo import approvals_demo_load
+from portal.approvals.testing_support import approval_prepare_step, approval_take_step
 from portal.core.errors import ApplicationError
 from portal.demo.data import (
     APPLICATIONS,
@@ -226,7 +228,7 @@ def _play(spec: ApplicationSpec, cast: _Cast) -> Application:
             _walk(application, spec, cast, step)
         elif isinstance(step, Step):
             actor = cast.user(step.by) if step.by else cast.for_role(step.role, spec)
-            _act(application, spec, actor, step.task, step.action, step.comment)
+            _act(application, spec, cast, actor, step.task, step.action, step.comment)
         elif isinstance(step, Withdraw):
             actor = cast.user(step.by) if step.by else cast.for_role(Role.PARTICIPANT_MEMBER, spec)
             application_withdraw(actor=actor, application_id=application.pk, reason=step.reason)
@@ -254,7 +256,7 @@ def _walk(application: Application, spec: ApplicationSpec, cast: _Cast, walk: Wa
         roles = [Role(r) for r in task.definition.roles_for(party)]
         usual = USUAL_ROLE.get((task.code, action))
         role = usual if usual in roles else roles[0]
-        _act(application, spec, cast.for_role(role, spec), task.code, action)
+        _act(application, spec, cast, cast.for_role(role, spec), task.code, action)
     raise DemoDataError(f"The demo application {spec.mpid} {spec.market_role} did not settle in {MAX_STEPS} steps.")
 
 
@@ -279,10 +281,16 @@ def _usual_step(task: Task, *, work_off: bool) -> tuple[Party, Action] | None:
 
 
 def _act(
-    application: Application, spec: ApplicationSpec, actor: User, task_code: str, action: Action, comment: str = ""
+    application: Application,
+    spec: ApplicationSpec,
+    cast: _Cast,
+    actor: User,
+    task_code: str,
+    action: Action,
+    comment: str = "",
 ) -> None:
     comment = comment or _usual_comment(application, spec, task_code, action)
-    _prepare(application, spec, actor, task_code, action)
+    _prepare(application, spec, cast, actor, task_code, action)
     # Submitting a QAD and signing the Final QAD (with the signer's password) go through the
     # documents app's own steps; everything else is the task's generic action.
     done = qad_journey_step(
@@ -293,11 +301,17 @@ def _act(
         password=DEMO_PASSWORD,
         comment=comment,
     )
-    if done is None:
-        task_transition(actor=actor, application_id=application.pk, task_code=task_code, action=action, comment=comment)
+    if done is not None:
+        return
+    # An approval body's decision goes through its decision service, the Board's at its meeting.
+    if approval_take_step(application=application, task_code=task_code, action=action, actor=actor, comment=comment):
+        return
+    task_transition(actor=actor, application_id=application.pk, task_code=task_code, action=action, comment=comment)
 
 
-def _prepare(application: Application, spec: ApplicationSpec, actor: User, task_code: str, action: Action) -> None:
+def _prepare(
+    application: Application, spec: ApplicationSpec, cast: _Cast, actor: User, task_code: str, action: Action
+) -> None:
     """Complete a task's structured content before it is submitted or accepted, as the participant and
     the reviewers would have done: the PQS and its reliance items, the PIT checklist and RTTMs, the DIP
     onboarding steps and DIP ID, the QAD's answers and evidence."""
@@ -310,8 +324,21 @@ def _prepare(application: Application, spec: ApplicationSpec, actor: User, task_
         dip_id_add(
             actor=actor, application_id=application.pk, environment=DipEnvironment.PRE_PRODUCTION, value=spec.dip_id
         )
-    for prepare_step in (pqs_prepare_step, pit_prepare_step, dip_prepare_step, qt_prepare_step, workoff_prepare_step):
+    for prepare_step in (
+        pqs_prepare_step,
+        pit_prepare_step,
+        dip_prepare_step,
+        qt_prepare_step,
+        workoff_prepare_step,
+        activation_prepare_step,
+    ):
         prepare_step(application=application, task_code=task_code, action=action, actor=actor)
+    approval_prepare_step(
+        application=application,
+        task_code=task_code,
+        action=action,
+        actor_for=lambda _task, role: cast.for_role(role, spec),
+    )
     if task_code in KIND_FOR_TASK and action == Action.SUBMIT:
         qad_complete_answers(
             actor=actor, application=application, kind=KIND_FOR_TASK[task_code], text=_qad_answer(application)
