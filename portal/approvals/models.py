@@ -466,7 +466,8 @@ class PabPaper(models.Model):
     """The summary paper on one application for one meeting, generated from the data (qualification
     activities, test results, work-off plans, the recommendation) as a PDF by a background job. A paper
     prepared again is a new version; the older ones are kept. Whoever prepared it may not also record
-    the decision."""
+    the decision. Its body is kept as generated (`content`), so the page, the PDF and the meeting pack
+    show the same paper whatever has changed in the data since."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pab_papers")
     meeting = models.ForeignKey(PabMeeting, on_delete=models.PROTECT, related_name="papers")
@@ -479,6 +480,10 @@ class PabPaper(models.Model):
     size = models.PositiveIntegerField(default=0)
     generated_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    content = models.TextField(
+        blank=True,
+        help_text="The paper's body as generated (HTML): what its PDF, its page and the pack show.",
+    )
 
     class Meta:
         ordering = ["meeting", "application", "-version"]

@@ -17,3 +17,30 @@ def generate_pab_meetings() -> int:
     from portal.approvals.services import pab_meetings_generate
 
     return len(pab_meetings_generate(actor=None).created)
+
+
+# --- the Board's documents: each job renders one PDF; the service records the outcome ----------------------
+
+
+@task()
+def generate_pab_paper(paper_id: int) -> None:
+    """Generate a summary paper's body and PDF."""
+    from portal.approvals.paper_services import pab_paper_generate
+
+    pab_paper_generate(paper_id=paper_id)
+
+
+@task()
+def generate_pab_pack(pack_id: int) -> None:
+    """Render a meeting pack: the cover, the agenda and every ready summary paper, in one PDF."""
+    from portal.approvals.paper_services import pab_pack_generate
+
+    pab_pack_generate(pack_id=pack_id)
+
+
+@task()
+def generate_qualification_letter(letter_id: int) -> None:
+    """Render a qualification letter's PDF, for the PAB Chair to issue."""
+    from portal.approvals.letters import qualification_letter_generate
+
+    qualification_letter_generate(letter_id=letter_id)

@@ -38,3 +38,32 @@ urlpatterns = [
         for body in ApprovalBody.values
     ),
 ]
+
+# --- the BSC PAB's summary papers, meeting packs and qualification letters ---------------------------------
+from portal.approvals import paper_views  # noqa: E402
+
+urlpatterns += [
+    path("pab/meetings/<int:meeting_id>/papers/<int:application_id>/", paper_views.paper_page, name="pab_paper"),
+    path(
+        "pab/meetings/<int:meeting_id>/papers/<int:application_id>/recommendation/",
+        paper_views.recommendation_page,
+        name="pab_recommendation",
+    ),
+    path(
+        "pab/meetings/<int:meeting_id>/papers/<int:application_id>/prepare/",
+        paper_views.paper_prepare_page,
+        name="pab_paper_prepare",
+    ),
+    path(
+        "pab/meetings/<int:meeting_id>/papers/<int:application_id>/versions/<int:version>/pdf/",
+        paper_views.paper_pdf,
+        name="pab_paper_pdf",
+    ),
+    path("pab/meetings/<int:meeting_id>/pack/", paper_views.pack_request_page, name="pab_pack_request"),
+    path("pab/meetings/<int:meeting_id>/packs/<int:version>/pdf/", paper_views.pack_pdf, name="pab_pack_pdf"),
+    path("pab/letters/", paper_views.letter_list_page, name="pab_letters"),
+    path("pab/letters/<int:letter_id>/", paper_views.letter_detail_page, name="pab_letter"),
+    path("pab/letters/<int:letter_id>/pdf/", paper_views.letter_pdf, name="pab_letter_pdf"),
+    path("pab/letters/<int:letter_id>/issue/", paper_views.letter_issue_page, name="pab_letter_issue"),
+    path("pab/letters/<int:letter_id>/regenerate/", paper_views.letter_regenerate_page, name="pab_letter_regenerate"),
+]
