@@ -25,10 +25,16 @@ from django.utils import timezone
 from portal.accounts.roles import STAFF_ROLES, Role
 from portal.accounts.selectors import organisation_users, users_with_roles
 from portal.activation.models import ActivationChecklistItem, Handoff, HandoffCheck, HandoffInput, InputBody
-from portal.activation.permissions import ACTIVATION_TASK, input_bodies_of, input_refusal, run_refusal
+from portal.activation.permissions import (
+    ACTIVATION_TASK,
+    can_run_handoff,
+    input_bodies_of,
+    input_refusal,
+    run_refusal,
+)
 from portal.activation.selectors import check_rows, handoff_missing, handoff_missing_from, uk_today
 from portal.audit.services import audit_record
-from portal.core.errors import ApplicationError, InvalidInput, InvalidTransition, NotFound
+from portal.core.errors import ApplicationError, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.notifications.services import notify
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application, Task
@@ -89,6 +95,7 @@ def handoff_open_on_qualification(context: TransitionContext) -> None:
 @transaction.atomic
 def handoff_start(*, actor: Any, application_id: int) -> Handoff:
     """Start the hand-off (the Service Activation team): the `service_activation` task's "start"."""
+    _require_team(actor, application_id, "start")
     task_transition(actor=actor, application_id=application_id, task_code=ACTIVATION_TASK, action=Action.START)
     return Handoff.objects.get(application_id=application_id)
 
@@ -98,6 +105,7 @@ def handoff_complete(*, actor: Any, application_id: int, comment: str = "") -> H
     """Complete the hand-off (the Service Activation team): the `service_activation` task's "complete".
     Refused until every required checklist item is done and the planned go-live date is set. The
     participant may operate from then on."""
+    _require_team(actor, application_id, "complete")
     task_transition(
         actor=actor, application_id=application_id, task_code=ACTIVATION_TASK, action=Action.COMPLETE, comment=comment
     )
@@ -319,6 +327,14 @@ def _lock(actor: Any, application_id: int) -> tuple[Application, Task]:
         task_code=ACTIVATION_TASK,
         missing="This application has no Service Activation task.",
     )
+
+
+def _require_team(actor: Any, application_id: int, verb: str) -> None:
+    """A wrong role is told so whatever state the hand-off is in (the task's own checks look at the state
+    first)."""
+    _, task = _lock(actor, application_id)
+    if not can_run_handoff(actor, task):
+        raise PermissionDenied(f"Only the Service Activation team can {verb} the hand-off.")
 
 
 def _current(application: Application) -> Handoff | None:

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.activation.models import Handoff, HandoffCheck, HandoffInput
-from portal.api.tests.conftest import api_as  # noqa: F401  (a fixture)
+from portal.api.tests.conftest import anonymous, api_as  # noqa: F401  (fixtures)
 from portal.audit.models import AuditEvent
 from portal.notifications.models import Notification
 from portal.qualification.models import Application, Task, TaskEntry

@@ -111,7 +111,7 @@ def test_one_hand_off_per_application(qualified):
 
 def test_a_done_check_records_who_and_when_and_one_check_per_item(qualified, team):
     handoff = Handoff.objects.get(application=qualified)
-    item = ActivationChecklistItem.objects.first()
+    item = ActivationChecklistItem.objects.get(code="standing_data")
     _refused(lambda: HandoffCheck.objects.create(handoff=handoff, item=item, done=True))
     _refused(lambda: HandoffCheck.objects.create(handoff=handoff, item=item, done=False, done_by=team))
     HandoffCheck.objects.create(handoff=handoff, item=item, done=True, done_by=team, done_at=timezone.now())
