@@ -16,7 +16,7 @@ class RegisterFilterForm(forms.Form):
         role = self.fields["role"]
         status = self.fields["status"]
         assert isinstance(role, forms.ChoiceField) and isinstance(status, forms.ChoiceField)
-        role.choices = [("", "Any market role"), *((code, f"{name} ({code})") for code, name in roles)]
+        role.choices = [("", "Any market role"), *((code, f"{code}: {name}") for code, name in roles)]
         status.choices = [("", "Any status"), *statuses]
 
     def filters(self) -> dict[str, str]:

@@ -132,7 +132,7 @@ def test_the_register_shows_each_mpid_and_role_as_it_stands_in_two_sections(anon
     assert "Approved by the REC Code Manager" in rec
     assert "With conditions" in rec
     assert "4 Jan 2027" in rec and "6 Jan 2027" in rec
-    assert "Supplier (SUP)" in rec
+    assert "Supplier<br>" in rec and ">SUP</span>" in rec
     assert rec.count("govuk-table__row") == 3  # the head and two entries
     assert mhhs.count("govuk-table__row") == 4  # the head and three entries
     assert "Active (Service Activation complete)" in mhhs
