@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.activation import selectors, services
 from portal.activation.forms import CheckForm, CompleteForm, GoLiveForm, InputForm, QueueFilterForm
-from portal.activation.permissions import input_refusal, run_refusal
+from portal.activation.permissions import can_run_handoff, input_refusal, run_refusal
 from portal.activation.selectors import HandoffFilter, HandoffView
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
 from portal.core.pages import PageErrors, portal_page
@@ -199,6 +199,8 @@ def complete_page(request: HttpRequest, application_id: int) -> HttpResponse:
     view = _view(request, application_id)
     form = CompleteForm(request.POST)
     failed = FailedForm("complete", {"comment": request.POST.get("comment", "")})
+    if not can_run_handoff(request.user, view.task):
+        raise PermissionDenied("Only the Service Activation team can complete the hand-off.")
     try:
         if not form.is_valid():
             return _page(request, view, errors=PageErrors.from_form(form, COMPLETE_TARGETS), failed=failed)

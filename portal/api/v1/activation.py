@@ -61,7 +61,7 @@ class HandoffInputOut(Schema):
     created_at: datetime
 
 
-class ApprovalEntryOut(Schema):
+class HandoffApprovalEntryOut(Schema):
     action: Action
     actor: str
     decision: Decision | None
@@ -69,16 +69,16 @@ class ApprovalEntryOut(Schema):
     created_at: datetime
 
 
-class ApprovalOut(Schema):
+class HandoffApprovalOut(Schema):
     code: str
     title: str
     state: TaskState
     decision: Decision | None
     completed_at: datetime | None
-    entries: list[ApprovalEntryOut] = Field(description="The approval task's thread, oldest first.")
+    entries: list[HandoffApprovalEntryOut] = Field(description="The approval task's thread, oldest first.")
 
 
-class ConditionOut(Schema):
+class HandoffConditionOut(Schema):
     id: int
     reference: str = Field(description="WO-001, counted per application.")
     covers: str
@@ -94,7 +94,7 @@ class HandoffDipIdOut(Schema):
     confirmed: bool
 
 
-class ProgressOut(Schema):
+class HandoffProgressOut(Schema):
     done: int = Field(description="Active checklist items done.")
     total: int = Field(description="Active checklist items.")
 
@@ -110,15 +110,15 @@ class HandoffOut(Schema):
     planned_go_live: date | None
     started_at: datetime | None
     completed_at: datetime | None
-    progress: ProgressOut
+    progress: HandoffProgressOut
     missing: list[str] = Field(description="What stops the hand-off from being completed; empty when ready.")
     can_edit: bool = Field(description="Whether you may tick items and set the go-live date now.")
     can_start: bool
     can_complete: bool = Field(description="Whether you may complete it now (the checklist may still refuse).")
     input_bodies: list[InputBody] = Field(description="The bodies you may add an input for now; empty: none.")
     checks: list[HandoffCheckOut]
-    approvals: list[ApprovalOut]
-    conditions: list[ConditionOut] = Field(description="The agreed (and since closed) work-off items.")
+    approvals: list[HandoffApprovalOut]
+    conditions: list[HandoffConditionOut] = Field(description="The agreed (and since closed) work-off items.")
     dip_ids: list[HandoffDipIdOut]
     inputs: list[HandoffInputOut] = Field(description="Notes from the Code Bodies and the DIP Manager; staff only.")
 
@@ -131,7 +131,7 @@ class HandoffSummaryOut(Schema):
     planned_go_live: date | None
     started_at: datetime | None
     completed_at: datetime | None
-    progress: ProgressOut
+    progress: HandoffProgressOut
     required_done: int
     required_total: int
     ready: bool = Field(description="Every required item is done and the go-live date is set.")
@@ -149,7 +149,7 @@ class HandoffCheckIn(Schema):
     note: str = Field("", max_length=MAX_NOTE_LENGTH)
 
 
-class GoLiveIn(Schema):
+class HandoffGoLiveIn(Schema):
     planned_go_live: date = Field(description="Today or later (in the UK).")
 
 
@@ -158,7 +158,7 @@ class HandoffInputIn(Schema):
     body: InputBody | None = Field(None, description="Which body it is from; may be left out if you hold one.")
 
 
-class CompleteIn(Schema):
+class HandoffCompleteIn(Schema):
     comment: str = Field("", max_length=MAX_NOTE_LENGTH, description="An optional message to the participant.")
 
 
@@ -333,7 +333,7 @@ def handoff_check_set(
 
 
 @router.put("/applications/{int:application_id}/activation/go-live", response={200: HandoffOut, **WRITE_ERRORS})
-def handoff_go_live_set(request: HttpRequest, application_id: ObjectId, payload: GoLiveIn) -> dict[str, Any]:
+def handoff_go_live_set(request: HttpRequest, application_id: ObjectId, payload: HandoffGoLiveIn) -> dict[str, Any]:
     """Set or change the planned go-live date agreed with the participant (the Service Activation team):
     today or later. The participant is told."""
     services.handoff_go_live_set(
@@ -357,7 +357,7 @@ def handoff_input_add(
 
 
 @router.post("/applications/{int:application_id}/activation/complete", response={200: HandoffOut, **WRITE_ERRORS})
-def handoff_complete(request: HttpRequest, application_id: ObjectId, payload: CompleteIn) -> dict[str, Any]:
+def handoff_complete(request: HttpRequest, application_id: ObjectId, payload: HandoffCompleteIn) -> dict[str, Any]:
     """Complete the hand-off (the Service Activation team): refused, naming what is missing, until every
     required checklist item is done and the planned go-live date is set. The participant's members are
     told that they may now operate, and the Elexon analysts are told."""
