@@ -9,7 +9,7 @@ approval-routing matrix, the documents and the way reviewers and participants wr
 from dataclasses import dataclass
 
 from portal.accounts.roles import Role
-from portal.qualification.workflow import Action, ApplicationStatus
+from portal.qualification.workflow import Action, ApplicationStatus, Decision
 
 # One password for every demo account, printed by `manage.py demo_logins`. Demo data only.
 DEMO_PASSWORD = "mhhs-demo-password"  # noqa: S105
@@ -91,6 +91,15 @@ Script = tuple[Walk | Step | Withdraw, ...]
 
 
 @dataclass(frozen=True)
+class BoardItem:
+    """One application on the agenda of the demo's BSC PAB meeting."""
+
+    outcome: Decision
+    recommendation: str
+    rationale: str
+
+
+@dataclass(frozen=True)
 class ApplicationSpec:
     stage: str  # what this application shows, in words
     organisation: str
@@ -100,9 +109,12 @@ class ApplicationSpec:
     expected_status: ApplicationStatus
     script: Script = ()
     dip_id: str = ""
-    pab_meeting: str = "PAB 300"
     # Which of the Elexon analysts reviews this application (0 or 1).
     analyst: int = 0
+    # On the agenda of the demo's BSC PAB meeting (held today): what the Elexon analyst recommends and
+    # what the Board decides, with its reasons; `after_board` is played once the Board has decided.
+    board: BoardItem | None = None
+    after_board: Script = ()
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -257,7 +269,7 @@ ORGANISATIONS: tuple[OrganisationSpec, ...] = (
     OrganisationSpec(
         MERIDIAN,
         "08765123",
-        ("MRDN",),
+        ("MRDN", "MRDC"),
         (
             Person("joanne.whitfield@meridian-metering.example", "Joanne Whitfield", "Compliance Manager"),
             Person("paul.nakamura@meridian-metering.example", "Paul Nakamura", "Operations Director", True),
@@ -415,11 +427,6 @@ USUAL_COMMENTS: dict[tuple[str, Action], str] = {
     ("approval_dip_manager", Action.APPROVE): (
         "Approved. The section 4.5 responses and the DIP onboarding evidence meet the DIP Manager's requirements."
     ),
-    ("approval_bsc_pab", Action.APPROVE): (
-        "{pab}: the Board considered the summary presented by the Qualification Service Provider and "
-        "Elexon and approved MHHS Qualification for {mpid} as {role}. The PAB Chair will send the "
-        "qualification letter."
-    ),
     ("approval_rec_code_manager", Action.APPROVE): (
         "Approved on a rolling basis from Director sign-off. The REC Party Register has been updated."
     ),
@@ -436,7 +443,6 @@ USUAL_COMMENTS: dict[tuple[str, Action], str] = {
 # Who usually takes an assurer's step when a task allows several roles.
 USUAL_ROLE: dict[tuple[str, Action], Role] = {
     ("final_qad", Action.ACCEPT): Role.QSP,
-    ("approval_bsc_pab", Action.APPROVE): Role.PAB_SECRETARY,
 }
 
 WITH_WORK_OFF = "Four test cases could not be completed in the window; our work-off plan follows."
@@ -447,30 +453,41 @@ WITHOUT_WORK_OFF = "Every in-scope test case passed, with evidence for each step
 
 APPLICATIONS: tuple[ApplicationSpec, ...] = (
     ApplicationSpec(
-        "active: qualified and through Service Activation",
+        "active: approved by the BSC PAB today, letter issued, through Service Activation",
         LAMPLIGHT,
         "LAMP",
         "UMSDS",
         "sit",
         ApplicationStatus.ACTIVE,
-        (Walk(),),
+        (Walk(hold=("approval_bsc_pab",)),),
         dip_id="4100000279",
-        pab_meeting="PAB 297",
+        board=BoardItem(
+            Decision.APPROVED,
+            "Approve. Lamplight completed SIT with every UMSDS test case passed and no work-off items; the Final "
+            "QAD is complete and signed, and the DIP Manager has approved.",
+            "The Board considered the summary presented by Elexon and the Qualification Service Provider and "
+            "approved MHHS Qualification for LAMP as Unmetered Supplies Data Service.",
+        ),
+        after_board=(Walk(),),
     ),
     ApplicationSpec(
-        "in Service Activation",
+        "in Service Activation: approved by the BSC PAB today with conditions",
         EASTERN,
         "ECEN",
         "LDSO",
         "non_sit_ldso",
         ApplicationStatus.IN_SERVICE_ACTIVATION,
-        (
-            Walk(until_before="service_activation", work_off=True),
-            Step("service_activation", Action.START, Role.SERVICE_ACTIVATION),
-        ),
+        (Walk(hold=("approval_bsc_pab",), work_off=True),),
         dip_id="1200000154",
-        pab_meeting="PAB 298",
         analyst=1,
+        board=BoardItem(
+            Decision.APPROVED_WITH_CONDITIONS,
+            "Approve with conditions. Qualification Testing met its exit criteria; the agreed work-off item "
+            "should be a condition of qualification, closed before Service Activation completes.",
+            "Approved with conditions: the agreed work-off item must be closed, with evidence, before Service "
+            "Activation completes. The Board asked Elexon to report its closure at the next meeting.",
+        ),
+        after_board=(Step("service_activation", Action.START, Role.SERVICE_ACTIVATION),),
     ),
     ApplicationSpec(
         "qualified, Service Activation not yet started",
@@ -481,6 +498,17 @@ APPLICATIONS: tuple[ApplicationSpec, ...] = (
         ApplicationStatus.QUALIFIED,
         (Walk(until_before="service_activation"),),
         dip_id="3100004420",
+    ),
+    ApplicationSpec(
+        "active: a MEM approved by the REC Code Manager and the DIP Manager, through Service Activation",
+        MERIDIAN,
+        "MRDC",
+        "MEM",
+        "non_sit_supplier_agent",
+        ApplicationStatus.ACTIVE,
+        (Walk(),),
+        dip_id="3100004439",
+        analyst=1,
     ),
     ApplicationSpec(
         "rejected by the REC Code Manager",
@@ -514,25 +542,27 @@ APPLICATIONS: tuple[ApplicationSpec, ...] = (
         (
             Step("pqs", Action.MARK_NOT_REQUIRED, Role.PARTICIPANT_MEMBER),
             Walk(hold=("approval_bsc_pab",), work_off=True),
-            Step(
-                "approval_bsc_pab",
-                Action.DEFER,
-                Role.PAB_SECRETARY,
-                "PAB 301 deferred its decision. The Board asked for (1) evidence that the two open work-off "
-                "items on settlement-period data will be closed before Service Activation, and (2) the "
-                "re-run results of the failed registration scenario. The application will be re-listed "
-                "at the next meeting once both are provided.",
-            ),
+        ),
+        dip_id="1200000611",
+        board=BoardItem(
+            Decision.DEFERRED,
+            "Defer. The open work-off item on settlement-period data has no closure evidence yet, and the failed "
+            "registration scenario has not been re-run.",
+            "The Board deferred its decision and asked for (1) evidence that the open work-off item on "
+            "settlement-period data will be closed before Service Activation, and (2) the re-run results of the "
+            "failed registration scenario. The application is re-listed at the next meeting once both are "
+            "provided.",
+        ),
+        after_board=(
             Step(
                 "approval_bsc_pab",
                 Action.SUBMIT,
                 Role.PARTICIPANT_MEMBER,
-                "Both items provided for re-listing: the two work-off items were closed in our release of "
-                "3 October (evidence attached), and the registration scenario was re-run on 7 October "
-                "with every step passing; the evidence is in the QTF.",
+                "Both items provided for re-listing: the work-off item was closed in our latest release "
+                "(evidence attached), and the registration scenario was re-run with every step passing; the "
+                "evidence is in the QTF.",
             ),
         ),
-        dip_id="1200000611",
     ),
     ApplicationSpec(
         "waiting for BSC PAB: DIP Manager and REC Code Manager have approved",

@@ -7,6 +7,10 @@ services for the PQS, the PIT checklist, DIP onboarding, the QAD answers and the
 made with the demo password) by demo users who hold the right roles, so its task threads, audit events
 and notifications are exactly what those users' own actions would have made.
 
+The BSC PAB meeting of the demo is held today (`governance.py`): the applications whose story has a
+`board` item are walked up to the Board's decision, decided at that meeting with their papers, pack and
+letters, and then their stories go on (`after_board`). Each application's status is checked at the end.
+
 The load is idempotent: whatever already exists (matched by e-mail address, organisation name, MPID,
 or MPID × market role for an application) is left alone, so a second run adds nothing. It runs in one
 transaction, so a failure leaves nothing half-loaded.
@@ -37,11 +41,13 @@ from portal.demo.data import (
     ApplicationSpec,
     OrganisationSpec,
     Person,
+    Script,
     StaffSpec,
     Step,
     Walk,
     Withdraw,
 )
+from portal.demo.governance import board_meeting_hold
 from portal.demo.qt import qt_demo_load
 from portal.dip.models import DipEnvironment
 from portal.dip.selectors import dip_id_for
@@ -94,7 +100,15 @@ def demo_data_load() -> DemoLoadReport:
         if Application.objects.filter(mpid__code=spec.mpid, market_role__code=spec.market_role).exists():
             report.applications_present += 1
             continue
-        report.applications.append((_play(spec, cast), spec))
+        report.applications.append((_play(spec, spec.script, cast), spec))
+    # The BSC PAB meeting held today decides on the applications its agenda holds; their stories go on.
+    agenda = [(application, spec) for application, spec in report.applications if spec.board is not None]
+    if agenda:
+        board_meeting_hold(agenda, cast.for_role)
+        for application, spec in agenda:
+            _play(spec, spec.after_board, cast, application=application)
+    for application, spec in report.applications:
+        _check(application, spec)
     qt_demo_load()  # an application part-way through QT: idempotent on its own
     approvals_demo_load()  # PAB meetings and target meetings: a separate step, idempotent on its own
     return report
@@ -213,17 +227,18 @@ class _Cast:
         return self.user(staff[spec.analyst % len(staff)].email)
 
 
-def _play(spec: ApplicationSpec, cast: _Cast) -> Application:
-    """Register one application and play its script."""
-    organisation = Organisation.objects.get(name=spec.organisation)
-    application = application_create(
-        actor=cast.for_role(Role.PARTICIPANT_MEMBER, spec),
-        organisation_id=organisation.pk,
-        mpid_code=spec.mpid,
-        market_role_code=spec.market_role,
-        route_code=spec.route,
-    )
-    for step in spec.script:
+def _play(spec: ApplicationSpec, script: Script, cast: _Cast, *, application: Application | None = None) -> Application:
+    """Play a script of the application's story: registering the application first if not given."""
+    if application is None:
+        organisation = Organisation.objects.get(name=spec.organisation)
+        application = application_create(
+            actor=cast.for_role(Role.PARTICIPANT_MEMBER, spec),
+            organisation_id=organisation.pk,
+            mpid_code=spec.mpid,
+            market_role_code=spec.market_role,
+            route_code=spec.route,
+        )
+    for step in script:
         if isinstance(step, Walk):
             _walk(application, spec, cast, step)
         elif isinstance(step, Step):
@@ -232,13 +247,16 @@ def _play(spec: ApplicationSpec, cast: _Cast) -> Application:
         elif isinstance(step, Withdraw):
             actor = cast.user(step.by) if step.by else cast.for_role(Role.PARTICIPANT_MEMBER, spec)
             application_withdraw(actor=actor, application_id=application.pk, reason=step.reason)
+    return application
+
+
+def _check(application: Application, spec: ApplicationSpec) -> None:
     application.refresh_from_db()
     if application.status != spec.expected_status:
         raise DemoDataError(
             f"The demo application {spec.mpid} {spec.market_role} ended {application.get_status_display()}, "
             f"not {spec.expected_status.label}: has the process definition been changed?"
         )
-    return application
 
 
 def _walk(application: Application, spec: ApplicationSpec, cast: _Cast, walk: Walk) -> None:
@@ -372,5 +390,4 @@ def _usual_comment(application: Application, spec: ApplicationSpec, task_code: s
         testing=testing,
         testing_outcome=WITH_WORK_OFF if work_off else WITHOUT_WORK_OFF,
         dip_id=spec.dip_id,
-        pab=spec.pab_meeting,
     )

@@ -13,10 +13,24 @@ from django.db import transaction
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from pypdf import PdfReader
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_roles
+from portal.activation.models import Handoff
+from portal.approvals.models import (
+    ApprovalDecision,
+    GenerationStatus,
+    LetterStatus,
+    MeetingStatus,
+    PabMeeting,
+    PabPack,
+    PabPaper,
+    PabTarget,
+    QualificationLetter,
+)
+from portal.core.calendar import uk_today
 from portal.demo.data import APPLICATIONS, DEMO_PASSWORD
 from portal.demo.selectors import demo_login_list
 from portal.demo.services import DemoLoadReport, demo_data_load
@@ -24,6 +38,7 @@ from portal.notifications.models import Notification
 from portal.participants.models import Organisation, RoleGroup
 from portal.qualification.models import Application, Route, Task, TaskEntry
 from portal.qualification.workflow import Action, ApplicationStatus, Decision, TaskState
+from portal.registry.models import RegisterEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +114,7 @@ def test_demo_puts_applications_at_every_stage(demo: DemoLoadReport) -> None:
     # …and the new-entrant LDSO, placing no reliance, did not complete the PQS.
     assert _states(deferred.application)["pqs"] == TaskState.NOT_REQUIRED
 
+    assert _app("MRDC", "MEM").status == ApplicationStatus.ACTIVE
     assert _app("MRDN", "MEM").status == ApplicationStatus.QUALIFIED
     assert _app("MRDN", "MEM").qualified_at is not None
     assert _states(_app("ECEN", "LDSO"))["service_activation"] == TaskState.IN_PROGRESS
@@ -113,6 +129,57 @@ def test_demo_puts_applications_at_every_stage(demo: DemoLoadReport) -> None:
 
     # Every transition told somebody.
     assert Notification.objects.count() > len(APPLICATIONS)
+
+
+def test_demo_holds_a_month_of_governance() -> None:
+    """A BSC PAB meeting held today with three applications, their papers and the pack as real PDFs,
+    the Board's decisions (one deferred), the letters issued and e-mailed, REC and DIP approvals, the
+    public register updated and two hand-offs to Service Activation completed."""
+    meeting = PabMeeting.objects.get(date=uk_today())
+    assert meeting.status == MeetingStatus.HELD
+    decisions = {d.application.mpid.code: d for d in ApprovalDecision.objects.filter(meeting=meeting)}
+    assert {code: d.outcome for code, d in decisions.items()} == {
+        "LAMP": Decision.APPROVED,
+        "ECEN": Decision.APPROVED_WITH_CONDITIONS,
+        "SLWY": Decision.DEFERRED,
+    }
+    assert decisions["ECEN"].conditions.exists()
+    # The deferred application moved to the next meeting, and was resubmitted for it.
+    slwy = PabTarget.objects.get(application=decisions["SLWY"].application, is_current=True)
+    assert slwy.meeting.date > meeting.date and slwy.previous is not None
+
+    papers = PabPaper.objects.filter(meeting=meeting, status=GenerationStatus.READY)
+    assert papers.count() == 3
+    for paper in papers:
+        text = _pdf_text(paper.file)
+        assert paper.application.mpid.code in text and paper.application.organisation.name in text
+    pack = PabPack.objects.get(meeting=meeting, status=GenerationStatus.READY)
+    pack_text = _pdf_text(pack.file)
+    assert pack.page_count >= 3 and all(code in pack_text for code in ("LAMP", "ECEN", "SLWY"))
+
+    letters = QualificationLetter.objects.filter(decision__meeting=meeting)
+    assert {letter.application.mpid.code for letter in letters} == {"LAMP", "ECEN"}
+    for letter in letters:
+        assert letter.status == LetterStatus.ISSUED and letter.issued_by is not None
+        assert letter.application.organisation.name in _pdf_text(letter.file)
+        mailed = Notification.objects.filter(application=letter.application, subject__startswith="Your qualification")
+        assert mailed.exists() and all(n.attachments for n in mailed)
+
+    # REC and DIP approvals, the register, and the hand-offs.
+    assert ApprovalDecision.objects.filter(body="rec_code_manager", outcome=Decision.APPROVED).count() >= 3
+    assert ApprovalDecision.objects.filter(body="dip_manager", outcome=Decision.APPROVED).count() >= 5
+    current = RegisterEntry.objects.filter(is_current=True)
+    assert current.filter(register="rec_party", mpid_code="MRDN").exists()
+    assert set(current.filter(register="mhhs", status="active").values_list("mpid_code", flat=True)) == {
+        "LAMP",
+        "MRDC",
+    }
+    assert Handoff.objects.filter(completed_at__isnull=False).count() == 2
+
+
+def _pdf_text(stored: Any) -> str:
+    with stored.open("rb") as handle:
+        return " ".join(page.extract_text() for page in PdfReader(handle).pages)
 
 
 def test_demo_covers_every_role_group_and_route_with_plausible_organisations() -> None:
