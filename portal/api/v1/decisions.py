@@ -28,7 +28,7 @@ router = Router(tags=["approvals: decisions"])
 BODY = Path(..., description="The approval body: dip_manager, bsc_pab or rec_code_manager.")
 
 
-class ConditionOut(Schema):
+class DecisionConditionOut(Schema):
     id: int
     reference: str = Field(description="WO-<number>.")
     action: str
@@ -36,12 +36,12 @@ class ConditionOut(Schema):
     status: str
 
 
-class DecisionOut(Schema):
+class ApprovalDecisionOut(Schema):
     id: int
     body: ApprovalBody
     outcome: Decision
     rationale: str
-    conditions: list[ConditionOut]
+    conditions: list[DecisionConditionOut]
     meeting_id: int | None = Field(description="The BSC PAB meeting that decided (the Board's decisions only).")
     decided_on: dt.date
     recorded_by: str
@@ -60,14 +60,14 @@ class QueueRowOut(Schema):
     status: str
     signed_at: dt.datetime | None = Field(description="When the Director signed: when it entered the queue.")
     due: DueOut
-    latest_decision: DecisionOut | None
+    latest_decision: ApprovalDecisionOut | None
 
 
 class QueueOut(Schema):
     body: ApprovalBody
     overdue_count: int
     waiting: list[QueueRowOut] = Field(description="Open applications waiting on the body, soonest due first.")
-    decided: list[DecisionOut] = Field(description="The body's latest decisions, newest first.")
+    decided: list[ApprovalDecisionOut] = Field(description="The body's latest decisions, newest first.")
 
 
 class DecisionViewOut(Schema):
@@ -78,11 +78,11 @@ class DecisionViewOut(Schema):
     refusal: str | None = Field(description="Why you cannot decide now, when your role decides.")
     due: DueOut
     target_meeting_id: int | None = Field(description="The Board's view: the application's target meeting.")
-    agreed_items: list[ConditionOut] = Field(description="The agreed work-off items, the possible conditions.")
-    decisions: list[DecisionOut] = Field(description="This body's decisions on the application, newest first.")
+    agreed_items: list[DecisionConditionOut] = Field(description="The agreed work-off items, the possible conditions.")
+    decisions: list[ApprovalDecisionOut] = Field(description="This body's decisions on the application, newest first.")
 
 
-class DecisionIn(Schema):
+class ApprovalDecisionIn(Schema):
     outcome: Decision
     rationale: str = Field(min_length=1, max_length=MAX_RATIONALE_LENGTH, description="Read by the participant.")
     conditions: list[int] = Field(
@@ -163,7 +163,7 @@ def approval_queue_get(request: HttpRequest, body: str = BODY) -> dict[str, Any]
     }
 
 
-@router.get("/applications/{int:application_id}/decisions", response={200: list[DecisionOut], **responses(404)})
+@router.get("/applications/{int:application_id}/decisions", response={200: list[ApprovalDecisionOut], **responses(404)})
 def application_decision_list(request: HttpRequest, application_id: ObjectId) -> list[dict[str, Any]]:
     """Every decision of every body on the application, oldest first, with its reasons and conditions."""
     return [
@@ -183,10 +183,10 @@ def approval_view_get(request: HttpRequest, application_id: ObjectId, body: str 
 
 @router.post(
     "/applications/{int:application_id}/approvals/{body}/decisions",
-    response={201: DecisionOut, **responses(400, 403, 404, 409)},
+    response={201: ApprovalDecisionOut, **responses(400, 403, 404, 409)},
 )
 def approval_decision_create(
-    request: HttpRequest, application_id: ObjectId, payload: DecisionIn, body: str = BODY
+    request: HttpRequest, application_id: ObjectId, payload: ApprovalDecisionIn, body: str = BODY
 ) -> Status[dict[str, Any]]:
     """Record the body's decision. The participant is told at once; a Board approval prepares the
     qualification letter, a Board deferral moves the application to the next meeting."""
