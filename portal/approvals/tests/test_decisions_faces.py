@@ -77,8 +77,11 @@ def test_the_secretary_records_the_boards_decision_from_the_agenda(signed, make_
     application = signed()
     meeting = make_meeting(on=uk_today(), paper_deadline=uk_today())
     pab_target_set(actor=analyst, application_id=application.pk, meeting_id=meeting.pk)
-    client = login(secretary)
+    client = login(analyst)
     url = f"/pab/meetings/{meeting.pk}/decisions/{application.pk}/"
+    assert url not in client.get(f"/pab/meetings/{meeting.pk}/").content.decode()
+    client = login(secretary)
+    assert url in client.get(f"/pab/meetings/{meeting.pk}/").content.decode()
     assert "Record the decision" in client.get(url).content.decode()
     answer = client.post(url, {"outcome": "approved", "rationale": "Approved by the Board."})
     assert answer.status_code == 302
