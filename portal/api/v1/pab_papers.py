@@ -45,7 +45,7 @@ MEETING = "/pab/meetings/{int:meeting_id}"
 PAPER = MEETING + "/papers/{int:application_id}"
 LETTERS = "/pab/letters"
 LETTER = LETTERS + "/{int:letter_id}"
-WRITE_ERRORS = responses(403, 404, 409)
+WRITE_ERRORS = responses(400, 403, 404, 409)
 PDF_RESPONSE = {
     "responses": {
         200: {
