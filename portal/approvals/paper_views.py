@@ -133,7 +133,7 @@ def recommendation_page(request: HttpRequest, meeting_id: int, application_id: i
     messages.success(
         request,
         f"You recorded the Elexon recommendation: {recommendation.get_outcome_display()}. The PAB secretary has been "
-        "told. Prepare the summary paper again so that it carries it.",
+        "told. A summary paper carries the recommendation current when it is prepared.",
     )
     return redirect(_paper_url(meeting_id, application_id))
 
