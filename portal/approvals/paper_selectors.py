@@ -17,7 +17,7 @@ Who reads and does what:
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import user_roles
@@ -186,18 +186,12 @@ def agenda_rows(meeting: PabMeeting, *, scope: QuerySet[Application] | None, boa
 
 
 def latest_packs(meeting: PabMeeting) -> tuple[PabPack | None, PabPack | None]:
-    """The meeting's latest pack and its latest ready one."""
-    packs = list(PabPack.objects.filter(meeting=meeting).select_related("requested_by").order_by("-version")[:20])
-    latest = packs[0] if packs else None
-    ready = next((p for p in packs if p.status == GenerationStatus.READY), None)
-    if ready is None and latest is not None and len(packs) == 20:
-        ready = (
-            PabPack.objects.filter(meeting=meeting, status=GenerationStatus.READY)
-            .select_related("requested_by")
-            .order_by("-version")
-            .first()
-        )
-    return latest, ready
+    """The meeting's latest pack, whatever its status, and its latest ready one."""
+    packs = PabPack.objects.filter(meeting=meeting).select_related("requested_by").order_by("-version")
+    latest = packs.first()
+    if latest is None or latest.status == GenerationStatus.READY:
+        return latest, latest
+    return latest, packs.filter(status=GenerationStatus.READY).first()
 
 
 def meeting_agenda(*, user: Any, meeting_id: int) -> Agenda:
@@ -411,9 +405,3 @@ def letter_get(*, user: Any, letter_id: int) -> QualificationLetter:
 def letter_conditions(letter: QualificationLetter) -> list[Any]:
     """The conditions of the approval: the agreed work-off items linked on the decision."""
     return list(letter.decision.conditions.select_related("case", "defect").order_by("number"))
-
-
-def letters_waiting_count(*, user: Any) -> int:
-    if not issues_letters(user):
-        return 0
-    return letter_scope_for(user).filter(Q(status=LetterStatus.DRAFT)).count()
