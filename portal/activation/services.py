@@ -16,7 +16,7 @@ its hand-off on the first piece of work on it.
 """
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -244,6 +244,8 @@ def handoff_go_live_set(*, actor: Any, application_id: int, planned_go_live: dat
     participant is told. Setting the date it already has changes nothing."""
     application, task = _lock(actor, application_id)
     _raise(run_refusal(actor, task, _current(application)))
+    if isinstance(planned_go_live, datetime):
+        planned_go_live = planned_go_live.date()
     if not isinstance(planned_go_live, date):
         raise InvalidInput("Enter the planned go-live date.", details={"field": "planned_go_live"})
     today = uk_today()
