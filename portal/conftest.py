@@ -30,10 +30,13 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
 def load_all_reference_data() -> None:
     """What the data migrations load, loaded again after a flush."""
+    from portal.activation.checklist import activation_checklist_load
+    from portal.approvals.reference_data import approvals_reference_data_load
     from portal.dip.onboarding_steps import dip_steps_load
     from portal.documents.models import Declaration
     from portal.documents.signing import DEFAULT_DECLARATION_TEXT
     from portal.documents.template_data import default_template_load
+    from portal.notifications.reference_data import distribution_lists_load
     from portal.prequalification.reference_data import waves_load
     from portal.testing.catalogue_data import catalogue_load
     from portal.testing.pit_criteria import pit_criteria_load
@@ -47,6 +50,9 @@ def load_all_reference_data() -> None:
     exit_rules_load()
     dip_steps_load()
     default_template_load()
+    approvals_reference_data_load()
+    activation_checklist_load()
+    distribution_lists_load()
     if not Declaration.objects.exists():
         Declaration.objects.create(version=1, text=DEFAULT_DECLARATION_TEXT, is_current=True)
 

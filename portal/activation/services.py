@@ -49,8 +49,8 @@ MAX_INPUT_LENGTH = MAX_COMMENT_LENGTH
 
 
 def handoff_open(*, actor: Any, application: Application) -> Handoff:
-    """The application's hand-off, opened now if it has none: audited, and the Service Activation team
-    is told with a link to it. Idempotent. The caller holds the application's row lock and has decided
+    """The application's hand-off, opened now if it has none, and audited (the Service Activation team
+    is told by its task becoming ready for it). Idempotent. The caller holds the application's row lock and has decided
     that the application is MHHS Qualified."""
     existing = Handoff.objects.select_for_update().filter(application=application).first()
     if existing is not None:
@@ -69,16 +69,6 @@ def handoff_open(*, actor: Any, application: Application) -> Handoff:
         after=_snapshot(handoff),
         organisation_id=application.organisation_id,
         application_id=application.pk,
-    )
-    notify(
-        recipients=_team(application),
-        subject=f"Service Activation hand-off ready: {_ref(application)}",
-        body=f"{application.organisation.name} is MHHS Qualified as {application.market_role.name} for "
-        f"{application.mpid.code}. The hand-off holds the approvals with their conditions, the DIP IDs and "
-        "the Service Activation checklist.",
-        link=_link(application),
-        application=application,
-        exclude=actor,
     )
     return handoff
 
@@ -175,16 +165,7 @@ def handoff_record_completion(context: TransitionContext) -> None:
         application_id=application.pk,
     )
     go_live = f" from {_day(handoff.planned_go_live)}" if handoff.planned_go_live else ""
-    notify(
-        recipients=organisation_users(application.organisation_id),
-        subject=f"You may now operate: {_ref(application)}",
-        body=f"Service Activation is complete. {application.organisation.name} may now operate as "
-        f"{application.market_role.name} under {application.mpid.code} in the MHHS arrangements{go_live}."
-        + (f"\n\n{context.comment}" if context.comment else ""),
-        link=_link(application),
-        application=application,
-        exclude=context.actor,
-    )
+    # The participant is told by the task's own completion message, which says it may now operate.
     notify(
         recipients=users_with_roles({Role.ELEXON_ANALYST}),
         subject=f"Service Activation complete: {_ref(application)}",

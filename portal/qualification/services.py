@@ -554,6 +554,11 @@ def _notify_transition(application: Application, task: Task, action: Action | st
         body += f"\n\nDecision: {Decision(task.decision).label}."
     if comment:
         body += f"\n\n{comment}"
+    if application.status == ApplicationStatus.ACTIVE and action == Action.COMPLETE:
+        body += (
+            f"\n\n{application.organisation.name} may now operate as {application.market_role.name} under "
+            f"{application.mpid.code} in the MHHS arrangements."
+        )
     notify(
         recipients=recipients,
         subject=f"{title} {_past(action)}: {application.reference}",
@@ -566,9 +571,10 @@ def _notify_transition(application: Application, task: Task, action: Action | st
         Action.APPROVE,
         Action.APPROVE_WITH_CONDITIONS,
     ):
+        # The Service Activation team hears of it as its task becoming ready for it.
         notify(
             recipients=list(organisation_users(application.organisation_id))
-            + _staff_for(application, {Role.SERVICE_ACTIVATION, Role.ELEXON_ANALYST}),
+            + _staff_for(application, {Role.ELEXON_ANALYST}),
             subject=f"{application.reference} is MHHS Qualified",
             body=f"{application.organisation.name} is MHHS Qualified as {application.market_role.name} "
             f"for {application.mpid.code}: every required body has approved. Service Activation can begin.",

@@ -300,8 +300,8 @@ def test_completing_makes_the_application_active_and_tells_the_participant_and_t
     assert handoff.completed_by == team and handoff.completed_at is not None
     qualified.refresh_from_db()
     assert qualified.status == "active" and qualified.activated_at is not None
-    operate = told(member, "You may now operate").get()
-    assert "Welcome aboard." in operate.body and operate.link == f"/applications/{qualified.pk}/activation/"
+    operate = told(member, "Service Activation completed").get()
+    assert "Welcome aboard." in operate.body and "may now operate" in operate.body
     assert told(analyst, "Service Activation complete").count() == 1
     assert AuditEvent.objects.get(action="handoff.complete").after["comment"] == "Welcome aboard."
     assert audit_verify().ok

@@ -106,7 +106,7 @@ def test_the_next_actors_hear_when_their_task_becomes_available(make_application
     assert recipients_of(f"Ready for you: Initial QAD on {application.reference}", since=since) == participants
 
 
-def test_service_activation_hears_when_an_application_is_qualified(make_application, driver, team, member):
+def test_service_activation_hears_once_when_an_application_is_qualified(make_application, driver, team, member):
     application = make_application(route="sit", market_role="MEM")
     driver.place(application, "approval_rec_code_manager", TaskState.NOT_STARTED)
     since = last_notification_id()
@@ -115,8 +115,11 @@ def test_service_activation_hears_when_an_application_is_qualified(make_applicat
 
     qualified = Notification.objects.filter(pk__gt=since, subject=f"{application.reference} is MHHS Qualified")
     told = {n.recipient for n in qualified}
-    assert set(team[R.SERVICE_ACTIVATION]) <= told
     assert member in told
+    # Service Activation hears of it once, as its own task becoming ready for it.
+    ready = Notification.objects.filter(pk__gt=since, subject__startswith="Ready for you: Service Activation")
+    assert {n.recipient for n in ready} == set(team[R.SERVICE_ACTIVATION])
+    assert not told & set(team[R.SERVICE_ACTIVATION])
     assert not told & {*team[R.PAB_SECRETARY], *team[R.DIP_MANAGER]}
     assert "every required body has approved" in qualified.earliest("pk").body
 

@@ -157,7 +157,7 @@ def test_qualified_only_when_every_required_body_approved(team_and_application, 
     assert application.qualified_at is not None
     activation = driver.task(application, "service_activation")
     assert (activation.state, activation.waiting_on) == (S.NOT_STARTED, "assurer")
-    told = organisation_people(application) | set(team[Role.SERVICE_ACTIVATION]) | set(team[Role.ELEXON_ANALYST])
+    told = organisation_people(application) | set(team[Role.ELEXON_ANALYST])
     assert recipients_of(f"{application.reference} is MHHS Qualified", since=since) == told
     assert recipients_of("Ready for you: Service Activation", since=since) == set(team[Role.SERVICE_ACTIVATION])
 
