@@ -344,4 +344,3 @@ def decisions_of(application: Application) -> list[ApprovalDecision]:
         .prefetch_related(Prefetch("conditions", queryset=WorkOffItem.objects.order_by("number")))
         .order_by("recorded_at", "id")
     )
-
