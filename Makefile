@@ -11,12 +11,13 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help run test lint typecheck check-migrations pytest pytest-sqlite pytest-postgres bootstrap static \
-        migrate demo-data clean lock
+        migrate demo-data clean lock browser
 
 help:
 	@echo "make run    install everything, migrate, load demo data and serve the portal on http://127.0.0.1:8000"
 	@echo "make test   lint, type checks, migration check and the test suite (SQLite, then PostgreSQL if DATABASE_URL is set)"
 	@echo "make lint   ruff and import-linter only"
+	@echo "make browser  install Debian's chromium for the browser journeys (make test does it)"
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,15 @@ portal/static/vendor/.built: node_modules/.installed $(wildcard portal/static_sr
 	touch $@
 
 bootstrap: $(VENV)/.installed
+
+# The browser journeys drive Debian's Chromium (Playwright's own browser download does not work here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [[ $$(id -u) -eq 0 ]]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+browser: $(CHROMIUM)
+
 static: bootstrap portal/static/vendor/.built
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
@@ -56,13 +66,15 @@ typecheck: bootstrap
 check-migrations: bootstrap
 	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
-pytest-sqlite: bootstrap portal/static/vendor/.built
-	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+# The browser journeys (marker `browser`, portal/tests/browser) run once, in the SQLite pass, and fail
+# rather than skip if Chromium or axe-core is missing.
+pytest-sqlite: bootstrap portal/static/vendor/.built browser
+	env -u DATABASE_URL PORTAL_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 pytest-postgres: bootstrap portal/static/vendor/.built
 	@if [[ "$$DATABASE_URL" == postgres* ]]; then \
-		echo "Running the suite again on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
-		$(BIN)/pytest $(PYTEST_ARGS); \
+		echo "Running the suite again on PostgreSQL ($${DATABASE_URL%%@*}@…), without the browser journeys"; \
+		$(BIN)/pytest $(PYTEST_ARGS) -m "not browser"; \
 	else \
 		echo "DATABASE_URL does not point at PostgreSQL: the PostgreSQL run is skipped."; \
 	fi
