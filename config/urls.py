@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("portal.approvals.urls")),
     path("", include("portal.registry.urls")),
     path("", include("portal.activation.urls")),
+    path("", include("portal.reports.urls")),
 ]

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "portal.approvals",
     "portal.registry",
     "portal.activation",
+    "portal.reports",
     "portal.demo",
     "portal.web",
     "portal.api",

@@ -36,6 +36,7 @@ from portal.api.v1 import (
     qt_plan,
     reference,
     registry,
+    reports,
     tasks,
     workoff,
 )
@@ -135,3 +136,4 @@ api.add_router("/v1", pab_papers.router)
 api.add_router("/v1/imports", imports.router)
 api.add_router("/v1", registry.router)
 api.add_router("/v1", activation.router)
+api.add_router("/v1", reports.router)

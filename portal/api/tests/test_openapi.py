@@ -25,6 +25,10 @@ ENDPOINTS = {
     ("post", "/api/v1/pab/meetings/{meeting_id}/papers/{application_id}/recommendation"),
     ("put", "/api/v1/applications/{application_id}/activation/go-live"),
     ("get", "/api/v1/register"),
+    ("get", "/api/v1/reports/pipeline"),
+    ("get", "/api/v1/reports/pipeline/applications"),
+    ("get", "/api/v1/applications/{application_id}/timeline"),
+    ("get", "/api/v1/search"),
     ("get", "/api/v1/approvals/{body}/queue"),
     ("get", "/api/v1/applications/{application_id}/decisions"),
     ("get", "/api/v1/applications/{application_id}/approvals/{body}"),
@@ -231,6 +235,8 @@ NOT_PAGED = {
     "/api/v1/qad/declaration",
     "/api/v1/pqs/waves",
     "/api/v1/qt/catalogue/export",
+    # One summary of the pipeline (counts per stage, per age, per deadline status), not a list.
+    "/api/v1/reports/pipeline",
 }
 
 

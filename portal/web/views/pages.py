@@ -9,12 +9,14 @@ from django.http import HttpRequest, HttpResponse
 
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_is_staff_reviewer, user_organisation_ids
+from portal.approvals.deadlines import Deadline
 from portal.core.pages import portal_page
 from portal.participants.models import ApprovalBody, RoleGroup
 from portal.participants.selectors import approval_matrix
 from portal.qualification.models import Application, Route, Task, TaskDefinition
 from portal.qualification.selectors import application_list, application_status_counts, route_list, work_queue
 from portal.qualification.workflow import ApplicationStatus, TaskKind
+from portal.reports.selectors import next_deadlines
 from portal.web.presenters import application_status_tag, waiting_for
 from portal.web.views.base import paginate, render_page
 
@@ -31,13 +33,17 @@ class NextStep:
 class ApplicationRow:
     application: Application
     next_steps: list[NextStep]
+    # What is due next and when: the most pressing deadline not yet met.
+    next_deadline: Deadline | None = None
 
 
 def _application_rows(user: Any, applications: Sequence[Application]) -> list[ApplicationRow]:
+    due = next_deadlines(applications)
     return [
         ApplicationRow(
             application=app,
             next_steps=[NextStep(task, waiting_for(user, task)) for task in getattr(app, "open_tasks", [])],
+            next_deadline=due.get(app.pk),
         )
         for app in applications
     ]
