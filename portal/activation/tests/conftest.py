@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from portal.accounts.models import User
 from portal.accounts.roles import Role
+from portal.activation.apps import register_activation_hooks
 from portal.activation.models import Handoff, HandoffCheck, HandoffInput
 from portal.api.tests.conftest import anonymous, api_as  # noqa: F401  (fixtures)
 from portal.audit.models import AuditEvent
@@ -58,11 +59,19 @@ def team(staff: Callable[[Role], User]) -> User:
 
 
 @pytest.fixture
+def hand_off_rules_only(content_rules_off: None) -> None:
+    """The other apps' content rules (PQS, PIT checklist, QADs, decisions…) set aside, so that walking an
+    application to MHHS Qualified is quick; the hand-off's own rules stay on. The whole path with
+    every rule on is walked in `test_opening.py` and in `portal/tests`."""
+    register_activation_hooks()
+
+
+@pytest.fixture
 def qualify(
-    make_application: Callable[..., Application], advance: Callable[..., Application]
+    make_application: Callable[..., Application], advance: Callable[..., Application], hand_off_rules_only: None
 ) -> Callable[..., Application]:
-    """`qualify(market_role="SUP", route="sit", organisation=None)`: an application walked with every rule
-    on until Service Activation is about to start: MHHS Qualified, with its hand-off open."""
+    """`qualify(market_role="SUP", route="sit", organisation=None)`: an application walked until Service
+    Activation is about to start: MHHS Qualified, with its hand-off open."""
 
     def make(**kwargs: Any) -> Application:
         kwargs.setdefault("route", "sit")
@@ -86,3 +95,12 @@ def login(client: Client) -> Callable[[Any], Client]:
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def fully_qualified(make_application: Callable[..., Application], advance: Callable[..., Application]) -> Application:
+    """A Supplier application on the SIT route walked to MHHS Qualified with every app's rules on, so it has
+    its DIP IDs, QAD answers and decisions as the participant and the bodies made them."""
+    application = advance(make_application(route="sit"), stop_before="service_activation")
+    assert application.status == "qualified", application.status
+    return application

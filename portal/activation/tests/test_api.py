@@ -34,7 +34,8 @@ def refused(response, status, code):
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def test_the_team_reads_the_hand_off(api_as, team, staff, qualified):
+def test_the_team_reads_the_hand_off(api_as, team, staff, fully_qualified):
+    qualified = fully_qualified
     handoff_input_add(actor=staff(Role.QSP), application_id=qualified.pk, text="Letter sent on Friday.")
     handoff_check_set(actor=team, application_id=qualified.pk, item_code="standing_data", done=True, note="ISD.")
     response = api_as(team).get(handoff_url(qualified))

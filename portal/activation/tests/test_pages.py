@@ -55,7 +55,8 @@ def test_the_team_sees_everything_and_its_forms(login, team, staff, qualified):
     assert url("input_add", qualified) not in html  # the team does not add inputs
 
 
-def test_the_hand_off_shows_the_approval_comments_and_the_dip_id(login, team, qualified):
+def test_the_hand_off_shows_the_approval_comments_and_the_dip_id(login, team, fully_qualified):
+    qualified = fully_qualified
     html = login(team).get(page_url(qualified)).content.decode()
     entry = task_of(qualified, "approval_dip_manager").entries.exclude(comment="").first()
     if entry is not None:
