@@ -73,8 +73,8 @@ pytest-sqlite: bootstrap portal/static/vendor/.built browser
 
 pytest-postgres: bootstrap portal/static/vendor/.built
 	@if [[ "$$DATABASE_URL" == postgres* ]]; then \
-		echo "Running the suite again on PostgreSQL ($${DATABASE_URL%%@*}@…), without the browser journeys"; \
-		$(BIN)/pytest $(PYTEST_ARGS) -m "not browser"; \
+		echo "Running the suite again on PostgreSQL ($${DATABASE_URL%%@*}@…), without the browser journeys and the API fuzzing"; \
+		$(BIN)/pytest $(PYTEST_ARGS) -m "not browser and not fuzz"; \
 	else \
 		echo "DATABASE_URL does not point at PostgreSQL: the PostgreSQL run is skipped."; \
 	fi

@@ -20,6 +20,14 @@ from portal.qualification.reference_data import reference_data_load
 from portal.qualification.services import application_create
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The API fuzzing modules (`test_*fuzz*.py`) are marked `fuzz`: they check the HTTP layer against the
+    OpenAPI document, which does not depend on the database, so the PostgreSQL pass leaves them out."""
+    for item in items:
+        if "fuzz" in item.path.name:
+            item.add_marker(pytest.mark.fuzz)
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """The reference data comes from a data migration; tests that flush the database (transactional
