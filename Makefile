@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help run test lint typecheck check-migrations pytest pytest-sqlite pytest-postgres bootstrap static \
-        migrate demo-data clean lock browser
+        migrate demo-data clean lock browser screenshots
 
 help:
 	@echo "make run    install everything, migrate, load demo data and serve the portal on http://127.0.0.1:8000"
@@ -42,6 +42,10 @@ $(CHROMIUM):
 	$$SUDO apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 browser: $(CHROMIUM)
+
+# The screenshots of the user guide (docs/user-guide/screenshots/), taken afresh from the demo data.
+screenshots: static browser
+	$(PY) -m portal.tests.browser.screenshots
 
 static: bootstrap portal/static/vendor/.built
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -124,10 +124,19 @@ class Session:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"script error: {error}"))
         self.page.on("console", self._console)
+        self.page.on("response", self._response)
 
     def _console(self, message: Any) -> None:
-        if message.type == "error":
+        # A file that fails to load is reported by `_response`, with its address.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(f"console error: {message.text}")
+
+    def _response(self, response: Response) -> None:
+        """A style sheet, script or image of the page that fails to load. (The browser asks for
+        /favicon.ico on pages that do not name their icon, such as Django's admin.)"""
+        request = response.request
+        if request.resource_type != "document" and response.status >= 400 and not request.url.endswith("/favicon.ico"):
+            self.errors.append(f"{request.resource_type} {request.url} answered {response.status}")
 
     # --- moving around -----------------------------------------------------------------------------
     def goto(self, path: str, *, status: int = 200) -> Response:

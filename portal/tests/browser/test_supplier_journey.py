@@ -11,9 +11,10 @@ import pytest
 from django.core import mail
 
 from portal.accounts.roles import Role
-from portal.activation.models import Handoff
+from portal.activation.testing_support import activation_complete_checklist
 from portal.approvals.models import QualificationLetter
 from portal.approvals.testing_support import meeting_today
+from portal.core.calendar import uk_today
 from portal.documents.testing_support import qad_complete_answers
 from portal.factories import TEST_PASSWORD
 from portal.prequalification.testing import pqs_fill_complete
@@ -43,6 +44,7 @@ def test_non_sit_supplier_from_a_new_application_to_active(portal, org, member, 
     application = Application.objects.get(organisation=org)
     you.expect_banner(f"Application {application.reference} registered.")
     assert you.heading() == f"Application {application.reference}"
+    you.check_keyboard(you.page.get_by_role("link", name="Pre-Qualification Submission and placing-reliance proposal"))
 
     # --- The PQS: its details are filled in with the journey helper; submitted with the keyboard alone.
     pqs_fill_complete(application, actor=member, with_reliance=True)
@@ -59,6 +61,7 @@ def test_non_sit_supplier_from_a_new_application_to_active(portal, org, member, 
     elexon = portal.open(analyst, "/work-queue/")
     elexon.check_keyboard(elexon.page.get_by_role("link", name="Pre-Qualification Submission and placing-reliance"))
     elexon.follow("Pre-Qualification Submission and placing-reliance proposal")
+    elexon.check_keyboard(elexon.page.get_by_role("button", name="Request changes"))
     elexon.page.get_by_label("What needs to change").fill("Say which QT wave you prefer and why.")
     elexon.press("Request changes")
     elexon.expect_banner("You asked for changes")
@@ -182,15 +185,23 @@ def test_non_sit_supplier_from_a_new_application_to_active(portal, org, member, 
     activation = portal.open(staff(Role.SERVICE_ACTIVATION), "/activation/")
     activation.follow(application.reference)
     activation.press("Start the hand-off")
-    while activation.page.get_by_role("button", name="Mark as done").count():
-        activation.press("Mark as done")
-    handoff = Handoff.objects.get(application=application)
-    today = handoff.created_at.date()
+    activation.press("Mark as done")  # the first item; the helper ticks the others
+    activation.expect_banner("as done")
+    today = uk_today()
     activation.page.get_by_label("Day").fill(str(today.day))
     activation.page.get_by_label("Month").fill(str(today.month))
     activation.page.get_by_label("Year").fill(str(today.year))
     activation.press("Set the go-live date")
-    activation.press("Complete the hand-off")
+    activation_complete_checklist(application, actor=staff(Role.SERVICE_ACTIVATION))
+    activation.goto(f"/applications/{application.pk}/activation/")
+    activation.check_keyboard(
+        activation.page.get_by_role("button", name="Complete the hand-off"), nav=("Home", "Service Activation")
+    )
+    activation.tab_to(activation.page.get_by_label("Message to the participant (optional)"))
+    activation.page.keyboard.type("You may operate from today.")
+    activation.tab_to(activation.page.get_by_role("button", name="Complete the hand-off"))
+    activation.key("Enter")
+    activation.expect_text("Service Activation complete")
     application.refresh_from_db()
     assert application.status == ApplicationStatus.ACTIVE
 
