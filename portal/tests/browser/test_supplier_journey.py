@@ -62,8 +62,19 @@ def test_non_sit_supplier_from_a_new_application_to_active(portal, org, member, 
     elexon.check_keyboard(elexon.page.get_by_role("link", name="Pre-Qualification Submission and placing-reliance"))
     elexon.follow("Pre-Qualification Submission and placing-reliance proposal")
     elexon.check_keyboard(elexon.page.get_by_role("button", name="Request changes"))
-    elexon.page.get_by_label("What needs to change").fill("Say which QT wave you prefer and why.")
-    elexon.press("Request changes")
+    # Sent without saying what must change: refused, with the error summary focused; its link takes
+    # the keyboard to the field, which is then filled and sent with the keyboard alone.
+    elexon.press("Request changes", status=422)
+    summary = elexon.page.locator(".govuk-error-summary")
+    assert summary.evaluate("el => el.contains(document.activeElement)"), elexon.focused()
+    assert task_state(application, "pqs") == TaskState.SUBMITTED
+    elexon.tab_to(summary.get_by_role("link"))
+    elexon.page.keyboard.press("Enter")
+    comment = elexon.page.get_by_label("What needs to change")
+    assert comment.evaluate("el => el === document.activeElement")
+    elexon.page.keyboard.type("Say which QT wave you prefer and why.")
+    elexon.tab_to(elexon.page.get_by_role("button", name="Request changes"))
+    elexon.key("Enter")
     elexon.expect_banner("You asked for changes")
     assert task_state(application, "pqs") == TaskState.CHANGES_REQUESTED
 
