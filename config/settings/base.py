@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.core.middleware.NoStoreForAuthenticatedMiddleware",
+    "portal.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,8 +107,31 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "portal.sqlite3"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# PostgreSQL connection pooling (psycopg 3's pool, one per process), when PORTAL_DB_POOL_MAX is set:
+# each process keeps between PORTAL_DB_POOL_MIN and PORTAL_DB_POOL_MAX connections, and a request that
+# finds none free waits PORTAL_DB_POOL_TIMEOUT seconds, then gets a 503 (portal.core.middleware).
+# Size it so that instances × processes × PORTAL_DB_POOL_MAX stays under 80 % of max_connections
+# (docs/deployment.md). Pooling needs persistent connections off (CONN_MAX_AGE 0) and the psycopg-pool
+# package (`psycopg[pool]`). Without a pool, each thread keeps its own connection for 60 s.
+PORTAL_DB_POOL_MIN = int(os.environ.get("PORTAL_DB_POOL_MIN", "0") or 0)
+PORTAL_DB_POOL_MAX = int(os.environ.get("PORTAL_DB_POOL_MAX", "0") or 0)
+PORTAL_DB_POOL_TIMEOUT = float(os.environ.get("PORTAL_DB_POOL_TIMEOUT", "10") or 10)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if PORTAL_DB_POOL_MAX and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        try:
+            import psycopg_pool  # noqa: F401
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                "PORTAL_DB_POOL_MAX is set but psycopg_pool is not installed: install psycopg[pool]."
+            ) from exc
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(PORTAL_DB_POOL_MIN, PORTAL_DB_POOL_MAX),
+            "max_size": PORTAL_DB_POOL_MAX,
+            "timeout": PORTAL_DB_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": {
@@ -170,14 +195,73 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 MEDIA_ROOT = os.environ.get("PORTAL_MEDIA_ROOT", str(VAR_DIR / "media"))
+# Evidence files and generated PDFs: on the local filesystem (MEDIA_ROOT) by default; in an S3 bucket
+# when PORTAL_S3_BUCKET is set, so that every instance and worker sees the same files. Objects are
+# private (no ACL: the bucket's policy decides, and it should block public access), never overwritten
+# (a second file of the same name gets a new name), and downloads stream through the portal's own
+# views, which check who may see them; a URL from the storage would be signed and last 5 minutes.
+# Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else boto3's usual chain (instance role).
+PORTAL_S3_BUCKET = os.environ.get("PORTAL_S3_BUCKET", "")
+if PORTAL_S3_BUCKET:
+    _default_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PORTAL_S3_BUCKET,
+            "location": os.environ.get("PORTAL_S3_PREFIX", ""),
+            "endpoint_url": os.environ.get("PORTAL_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("PORTAL_S3_REGION") or None,
+            "addressing_style": os.environ.get("PORTAL_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A download larger than this is spooled to a temporary file (under /tmp) instead of memory.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Background work. With the database backend, enqueueing inside a transaction writes the job row in
-# that transaction: a rolled-back transition leaves no e-mail behind (a transactional outbox).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Redis, when REDIS_URL is set (e.g. redis://redis-host:6379/0): the shared cache and the task queue.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# The cache holds what instances must agree on (sign-in throttling counts, among others), so with more
+# than one instance it must be shared: Redis when REDIS_URL is set; otherwise each process's memory,
+# which is right only for a single process. Sessions are in the database either way.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work. With the database backend (the default; workers run `manage.py db_worker`),
+# enqueueing inside a transaction writes the job row in that transaction: a rolled-back transition
+# leaves no e-mail behind (a transactional outbox, ADR 0003). With PORTAL_TASK_BACKEND=rq (the default
+# when REDIS_URL is set) jobs go to an RQ queue on Redis, published when the transaction commits, and
+# workers run `manage.py rqworker`; what that changes is in ADR 0011.
+PORTAL_TASK_BACKEND = os.environ.get("PORTAL_TASK_BACKEND", "rq" if REDIS_URL else "database").strip().lower()
+if PORTAL_TASK_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("PORTAL_TASK_BACKEND=rq needs REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "portal.core.tasks.OnCommitRQBackend", "QUEUES": ["default"]}}
+    # A job running longer than this is stopped and counted failed (the longest are PDF packs).
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": int(os.environ.get("PORTAL_RQ_JOB_TIMEOUT", "900"))}}
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+elif PORTAL_TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured(f"PORTAL_TASK_BACKEND must be 'database' or 'rq', not {PORTAL_TASK_BACKEND!r}.")
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

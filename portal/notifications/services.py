@@ -46,6 +46,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from portal.core.tasks import rq_pending_first_args, uses_rq
 from portal.notifications.models import DistributionList, EmailStatus, Notification, OutboundEmail
 from portal.notifications.tasks import send_notification_email, send_outbound_email
 
@@ -357,12 +358,20 @@ def _pending_jobs(kind: _Kind, cutoff: datetime) -> Any:
 
 
 def _pending_ids(kind: _Kind, cutoff: datetime) -> set[int]:
+    if uses_rq(kind.task):  # the jobs are in Redis, not in the database (ADR 0011)
+        return {pk for pk in rq_pending_first_args(kind.task, running_since=cutoff) if isinstance(pk, int)}
     ids = set()
     for args_kwargs in _pending_jobs(kind, cutoff).values_list("args_kwargs", flat=True):
         args = (args_kwargs.get("args") or []) if isinstance(args_kwargs, dict) else []
         if args and isinstance(args[0], int):
             ids.add(args[0])
     return ids
+
+
+def _has_pending_job(kind: _Kind, pk: int, cutoff: datetime) -> bool:
+    if uses_rq(kind.task):
+        return pk in _pending_ids(kind, cutoff)
+    return bool(_pending_jobs(kind, cutoff).filter(args_kwargs__args__0=pk).exists())
 
 
 def _requeue_one(kind: _Kind, pk: int, *, cutoff: datetime, max_attempts: int) -> str:
@@ -372,7 +381,7 @@ def _requeue_one(kind: _Kind, pk: int, *, cutoff: datetime, max_attempts: int) -
         message: Any = kind.model._default_manager.select_for_update().filter(pk=pk).first()
         if message is None or getattr(message, kind.status_field) == EmailStatus.SENT:
             return ""
-        if _pending_jobs(kind, cutoff).filter(args_kwargs__args__0=pk).exists():
+        if _has_pending_job(kind, pk, cutoff):
             return ""
         if message.attempts >= max_attempts:
             if getattr(message, kind.status_field) != EmailStatus.FAILED or not message.last_error:
