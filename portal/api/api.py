@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from portal.api import errors
+from portal.api import errors, idempotency
 from portal.api.auth import bearer_auth, session_auth
 from portal.api.v1 import (
     activation,
@@ -40,6 +40,7 @@ from portal.api.v1 import (
     tasks,
     workoff,
 )
+from portal.core.errors import ApplicationError
 
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
@@ -52,6 +53,13 @@ unsafe methods then need the CSRF token in `X-CSRFToken`.
 **Errors** are `{"code", "message", "details"}`: `not_authenticated` 401, `permission_denied` 403,
 `not_found` 404 (also for another organisation's objects), `invalid_transition` / `conflict` 409,
 `invalid_input` 422 (validation failures list each problem in `details.errors`).
+
+**Retries.** Every write (POST, PUT, PATCH, DELETE) accepts an `Idempotency-Key` header: an opaque
+string of 1 to 255 printable ASCII characters that you choose, unique per distinct request (a UUID).
+Send the same key when you retry the same request: the first answer is kept for 24 hours and repeated
+(with `Idempotent-Replayed: true`), and nothing is done twice. The same key with a different request
+answers 422 `idempotency_key_reused`; while the first request is still running, 409
+`idempotency_key_in_use`. Server errors (5xx) are not kept: retry them with the same key.
 
 **Lists** take `limit` (default 50, at most 200) and `offset`, and answer
 `{"count", "limit", "offset", "items"}`.
@@ -88,7 +96,50 @@ def _no_such_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRe
     return errors.error_json(404, "not_found", errors.NOT_FOUND_MESSAGE)
 
 
+def _idempotency_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return errors.error_json(exc.status, exc.code, exc.message, exc.details)
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retried write safe: the first answer to this key is kept for 24 hours and repeated for "
+        "the same request (`Idempotent-Replayed: true`). The same key with a different request answers 422; "
+        "while the first request is running, 409."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+}
+_WRITE_METHODS = {method.lower() for method in idempotency.UNSAFE_METHODS}
+
+
 class PortalAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        """Every write documents the `Idempotency-Key` header and its 409 and 422 answers."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                if method not in _WRITE_METHODS:
+                    continue
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == idempotency.HEADER for p in parameters):
+                    parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
+                answers = operation.setdefault("responses", {})
+                for status, description in ((409, "Conflict"), (422, "Unprocessable Entity")):
+                    if status not in answers and str(status) not in answers:
+                        answers[status] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": error_ref}},
+                        }
+        return schema
+
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Operation ids are the view names (`application_list`), stable and readable in generated clients.
         return operation.view_func.__name__
@@ -99,9 +150,9 @@ class PortalAPI(NinjaAPI):
         wrapped: list[URLResolver | URLPattern] = []
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern = URLPattern(
-                    pattern.pattern, _json_errors_for_http_layer(pattern.callback), pattern.default_args, pattern.name
-                )
+                # Outermost, so that a kept answer is the one the client saw.
+                view = idempotency.idempotent(_json_errors_for_http_layer(pattern.callback), _idempotency_error)
+                pattern = URLPattern(pattern.pattern, view, pattern.default_args, pattern.name)
             wrapped.append(pattern)
         # Any other address under the API, newlines included, is an unknown endpoint.
         wrapped.append(re_path(r"^[\s\S]*$", _no_such_endpoint))
