@@ -18,3 +18,6 @@ urlpatterns = [
     path("", include("portal.activation.urls")),
     path("", include("portal.reports.urls")),
 ]
+
+# A request that cannot get a database connection answers 503 with Retry-After; anything else, 500.
+handler500 = "portal.core.unavailable.server_error"

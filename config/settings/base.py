@@ -78,7 +78,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.core.middleware.NoStoreForAuthenticatedMiddleware",
-    "portal.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,7 +108,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # PostgreSQL connection pooling (psycopg 3's pool, one per process), when PORTAL_DB_POOL_MAX is set:
 # each process keeps between PORTAL_DB_POOL_MIN and PORTAL_DB_POOL_MAX connections, and a request that
-# finds none free waits PORTAL_DB_POOL_TIMEOUT seconds, then gets a 503 (portal.core.middleware).
+# finds none free waits PORTAL_DB_POOL_TIMEOUT seconds, then gets a 503 (portal.core.unavailable).
 # Size it so that instances × processes × PORTAL_DB_POOL_MAX stays under 80 % of max_connections
 # (docs/deployment.md). Pooling needs persistent connections off (CONN_MAX_AGE 0) and the psycopg-pool
 # package (`psycopg[pool]`). Without a pool, each thread keeps its own connection for 60 s.
