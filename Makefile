@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help run test lint typecheck check-migrations pytest pytest-sqlite pytest-postgres bootstrap static \
-        migrate demo-data clean lock browser screenshots
+        migrate demo-data clean lock browser screenshots bench-data bench
 
 help:
 	@echo "make run    install everything, migrate, load demo data and serve the portal on http://127.0.0.1:8000"
@@ -86,6 +86,24 @@ pytest-postgres: bootstrap portal/static/vendor/.built
 	fi
 
 test: lint typecheck check-migrations pytest-sqlite pytest-postgres
+
+# Performance (docs/performance.md). The benchmark data sets live in their own PostgreSQL databases on
+# 127.0.0.1:5432 (user postgres): portal_bench at ten times national scale, portal_bench_1x at national
+# scale. bench-data makes whichever is missing or incomplete (same seed, same rows); bench runs every
+# measurement and writes bench/results/. WeasyPrint subsets fonts with HarfBuzz's subsetter
+# (libharfbuzz-subset0): installed here when missing, as the browser target installs chromium.
+BENCH_SEED ?= 20260101
+bench-data: bootstrap
+	$(PY) -m bench.generate --scale 10 --database portal_bench --seed $(BENCH_SEED)
+	$(PY) -m bench.generate --scale 1 --database portal_bench_1x --seed $(BENCH_SEED)
+
+bench: bench-data
+	@if ! ldconfig -p | grep -q harfbuzz-subset; then \
+		if [[ $$(id -u) -eq 0 ]]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libharfbuzz-subset0 >/dev/null; \
+	fi
+	$(PY) -m bench.run
 
 # Re-pin every Python dependency after a change to pyproject.toml.
 lock: bootstrap

@@ -49,7 +49,7 @@ COLUMNS = {
     "step_results": "Step results",
 }
 BATCH_SIZE = 1_000
-MAX_ROWS = 20_000
+MAX_ROWS = 100_000
 DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",

@@ -195,7 +195,7 @@ def test_a_sheet_declaring_300_000_rows_is_refused_before_any_row_is_read(member
     )
     job = run_import(member, execution_app, content)
     assert job.status == ImportStatus.FAILED and job.processed_rows == 0
-    assert "has 300,000 rows; at most 20,000 can be imported at once" in job.errors[0]["reason"]
+    assert "has 300,000 rows; at most 100,000 can be imported at once" in job.errors[0]["reason"]
     assert not TestExecution.objects.exists()
 
 

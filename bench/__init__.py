@@ -1,0 +1,1 @@
+"""The benchmark: data generator, harness and results (docs/performance.md)."""
