@@ -1,9 +1,13 @@
 """Writing and verifying the audit chain. `audit_record` is called only from services, inside the
-transaction of the change it describes."""
+transaction of the change it describes.
+
+`audit_verify` walks the chain; given anchors (external copies of the chain head, exported with
+`manage.py audit_head export`) it also proves that the chain still holds each anchored event, so that a
+chain rewritten from some point onwards, or cut short at the end, is detected too."""
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +19,11 @@ from portal.audit.models import AuditChainHead, AuditEvent
 GENESIS_HASH = "0" * 64
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+# One encoder, made once: the same output as json.dumps(value, sort_keys=True, separators=(",", ":"),
+# default=str, ensure_ascii=False), without building an encoder for every event.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+_canonical = _ENCODER.encode
+_sha256 = hashlib.sha256
 
 
 def event_digest(
@@ -52,7 +59,7 @@ def event_digest(
             "prev_hash": prev_hash,
         }
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _sha256(payload.encode()).hexdigest()
 
 
 def _digest_of(event: AuditEvent) -> str:
@@ -120,39 +127,204 @@ def audit_record(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The outcome of a walk along the chain. `checked` events verified before `broken_at` (if any);
+    `last_sequence` and `last_hash` are those of the last event verified."""
+
     ok: bool
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    last_sequence: int = 0
+    last_hash: str = GENESIS_HASH
+    last_occurred_at: str = ""
 
 
-def audit_verify(*, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in order and report the first broken link."""
-    expected_prev = GENESIS_HASH
-    expected_sequence = 1
-    checked = 0
-    events: Iterable[AuditEvent] = AuditEvent.objects.order_by("sequence").iterator(chunk_size=batch_size)
-    for event in events:
-        if event.sequence != expected_sequence:
-            return ChainReport(False, checked, expected_sequence, f"event #{expected_sequence} is missing")
-        if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.sequence, "its previous-hash link does not match")
-        if _digest_of(event) != event.hash:
-            return ChainReport(False, checked, event.sequence, "its content does not match its hash")
-        expected_prev = event.hash
-        expected_sequence += 1
-        checked += 1
-    head = AuditChainHead.objects.filter(id=1).first()
+ANCHOR_FORMAT = "mhhs-portal-audit-head/1"
+
+
+@dataclass(frozen=True)
+class ChainAnchor:
+    """An external copy of the chain head (`manage.py audit_head export`): the event at `sequence` had
+    `hash` when it was exported. A chain that no longer holds that event with that hash was cut short
+    or rewritten, even if it is internally consistent again."""
+
+    sequence: int
+    hash: str
+    event_count: int = 0
+    last_event_at: str = ""
+    exported_at: str = ""
+
+    def to_json(self) -> str:
+        data = {
+            "format": ANCHOR_FORMAT,
+            "sequence": self.sequence,
+            "hash": self.hash,
+            "event_count": self.event_count,
+            "last_event_at": self.last_event_at,
+            "exported_at": self.exported_at,
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "ChainAnchor":
+        """Read an exported head; ValueError says what is wrong with it."""
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"it is not JSON ({error})") from None
+        if not isinstance(data, dict) or data.get("format") != ANCHOR_FORMAT:
+            raise ValueError(f'it is not an exported audit chain head (expected "format": "{ANCHOR_FORMAT}")')
+        sequence, digest = data.get("sequence"), data.get("hash")
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+            raise ValueError('"sequence" must be a whole number, 0 or more')
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError('"hash" must be 64 lower-case hexadecimal characters')
+        return cls(
+            sequence=sequence,
+            hash=digest,
+            event_count=int(data.get("event_count") or 0),
+            last_event_at=str(data.get("last_event_at") or ""),
+            exported_at=str(data.get("exported_at") or ""),
+        )
+
+
+# The columns read by the verifier, in this order; `hash` last.
+_VERIFY_COLUMNS = (
+    "sequence",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "organisation_id",
+    "application_id",
+    "summary",
+    "before",
+    "after",
+    "prev_hash",
+    "hash",
+)
+
+
+class _Walk:
+    """The state of one walk along the chain, so that it can continue past events appended while it
+    ran. Rows are read as tuples in keyset batches: no model instances, one query per batch."""
+
+    def __init__(self, anchors: Sequence[ChainAnchor]) -> None:
+        self.anchors = {anchor.sequence: anchor for anchor in anchors}
+        self.checked = 0
+        self.last_sequence = 0
+        self.last_hash = GENESIS_HASH
+        self.last_occurred_at = ""
+
+    def failure(self, broken_at: int, reason: str) -> ChainReport:
+        return ChainReport(
+            False, self.checked, broken_at, reason, self.last_sequence, self.last_hash, self.last_occurred_at
+        )
+
+    def success(self) -> ChainReport:
+        return ChainReport(True, self.checked, None, "", self.last_sequence, self.last_hash, self.last_occurred_at)
+
+    def run(self, batch_size: int) -> ChainReport | None:
+        """Walk every event after the last one verified; the report of the first broken one, or None."""
+        canonical, sha256, anchors = _canonical, _sha256, self.anchors
+        expected_prev, expected_sequence = self.last_hash, self.last_sequence + 1
+        occurred = ""
+        rows = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_COLUMNS)
+        while True:
+            batch = list(rows.filter(sequence__gt=expected_sequence - 1)[:batch_size])
+            for row in batch:
+                sequence, occurred_at, prev_hash, stored_hash = row[0], row[1], row[12], row[13]
+                if sequence != expected_sequence:
+                    return self.failure(expected_sequence, f"event #{expected_sequence} is missing")
+                if prev_hash != expected_prev:
+                    return self.failure(sequence, "its previous-hash link does not match")
+                occurred = occurred_at.isoformat()
+                payload = canonical(
+                    {
+                        "sequence": sequence,
+                        "occurred_at": occurred,
+                        "actor_id": row[2],
+                        "actor_label": row[3],
+                        "action": row[4],
+                        "target_type": row[5],
+                        "target_id": row[6],
+                        "organisation_id": row[7],
+                        "application_id": row[8],
+                        "summary": row[9],
+                        "before": row[10],
+                        "after": row[11],
+                        "prev_hash": prev_hash,
+                    }
+                )
+                if sha256(payload.encode()).hexdigest() != stored_hash:
+                    return self.failure(sequence, "its content does not match its hash")
+                if anchors and sequence in anchors and anchors[sequence].hash != stored_hash:
+                    return self.failure(
+                        sequence,
+                        f"it differs from the external copy of the chain head exported "
+                        f"{anchors[sequence].exported_at or 'earlier'}: the history up to it was rewritten",
+                    )
+                expected_prev = stored_hash
+                expected_sequence += 1
+                self.checked += 1
+                self.last_sequence, self.last_hash, self.last_occurred_at = sequence, stored_hash, occurred
+            if len(batch) < batch_size:
+                return None
+
+
+def audit_verify(*, batch_size: int = 5000, anchors: Sequence[ChainAnchor] = ()) -> ChainReport:
+    """Walk the whole chain in order and report the first broken link: a missing event, a previous-hash
+    that does not match, content that does not match its hash, a chain head that does not record the
+    last event, or an event that differs from (or no longer reaches) one of the `anchors`.
+
+    Events appended while the walk runs are walked too: the walk is not fooled by a busy portal."""
+    walk = _Walk(anchors)
+    for _ in range(100):
+        broken = walk.run(batch_size)
+        if broken is not None:
+            return broken
+        head = AuditChainHead.objects.filter(id=1).values_list("last_sequence", "last_hash").first()
+        # A writer adds its event and moves the head in one transaction: a head beyond the last event
+        # walked, with events now beyond it, means they were appended during the walk.
+        if (
+            head is not None
+            and head[0] > walk.last_sequence
+            and AuditEvent.objects.filter(sequence__gt=walk.last_sequence).exists()
+        ):
+            continue
+        break
+    checked = walk.checked
     if head is None:
         # The head is written with the first event: events without it mean it was removed.
         if checked:
-            return ChainReport(False, checked - 1, checked, "the chain head recording it as the last event is missing")
-    elif head.last_sequence > checked:
-        return ChainReport(False, checked, checked + 1, "events at the end of the chain are missing")
-    elif head.last_sequence < checked:
-        return ChainReport(
-            False, head.last_sequence, head.last_sequence + 1, "it was added after the chain head's last event"
-        )
-    elif head.last_hash != expected_prev:
-        return ChainReport(False, checked - 1, checked, "it is not the last event the chain head recorded")
-    return ChainReport(True, checked)
+            return walk.failure(checked, "the chain head recording it as the last event is missing")
+    elif head[0] > checked:
+        return walk.failure(checked + 1, "events at the end of the chain are missing")
+    elif head[0] < checked:
+        return walk.failure(head[0] + 1, "it was added after the chain head's last event")
+    elif head[1] != walk.last_hash:
+        return walk.failure(checked, "it is not the last event the chain head recorded")
+    for anchor in sorted(anchors, key=lambda a: a.sequence):
+        if anchor.sequence > walk.last_sequence:
+            return walk.failure(
+                walk.last_sequence + 1,
+                f"the chain ends at event #{walk.last_sequence}, but the external copy of the chain head "
+                f"exported {anchor.exported_at or 'earlier'} records event #{anchor.sequence}: "
+                "events at the end were removed",
+            )
+        if anchor.sequence == 0 and anchor.hash != GENESIS_HASH:
+            return walk.failure(1, "the external copy of the chain head is not of this chain")
+    return walk.success()
+
+
+def audit_anchor(report: ChainReport) -> ChainAnchor:
+    """The chain head as verified by `report`, to keep outside the database."""
+    return ChainAnchor(
+        sequence=report.last_sequence,
+        hash=report.last_hash,
+        event_count=report.checked,
+        last_event_at=report.last_occurred_at,
+        exported_at=timezone.now().replace(microsecond=0).isoformat(),
+    )
