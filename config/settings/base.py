@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portal.registry",
     "portal.activation",
     "portal.reports",
+    "portal.backup",
     "portal.demo",
     "portal.web",
     "portal.api",
