@@ -57,12 +57,14 @@ class OnCommitRQBackend(RQBackend):
             errors=[],
             worker_ids=[],
         )
-        # `on_commit` runs the callback at once outside a transaction, after the outermost commit
-        # inside one, and never if it rolls back; `robust=False`: a Redis that is down fails loudly
-        # (after the commit the change stands, and `requeue_stale_email` re-queues its e-mails).
-        transaction.on_commit(
-            lambda: self._publish(task_result), using=self.options.get("USING", "default"), robust=False
-        )
+        using = self.options.get("USING", "default")
+        if transaction.get_connection(using).in_atomic_block:
+            # After the outermost commit; never after a rollback. `robust`: if Redis cannot take the
+            # job then, the error is logged and the committed change is not reported as failed (its
+            # e-mails are re-queued by `requeue_stale_email`; ADR 0011).
+            transaction.on_commit(lambda: self._publish(task_result), using=using, robust=True)
+        else:
+            self._publish(task_result)  # no transaction: at once, and a failure reaches the caller
         return task_result
 
     def _publish(self, task_result: TaskResult[Any]) -> None:
