@@ -61,6 +61,15 @@ def populated(
     assert AuditEvent.objects.count() >= 10
 
 
+@pytest.fixture
+def stored(media: Path, make_application: Callable[..., Application], member: Any) -> None:
+    """A lighter portal: one application with two evidence files."""
+    application = make_application()
+    for text in ("Readiness statement", "Interface test log"):
+        upload = SimpleUploadedFile("evidence.txt", f"{text}\n".encode(), "text/plain")
+        evidence_store(actor=member, application=application, upload=upload, purpose="test:backup")
+
+
 def _backup(directory: Path) -> str:
     out = Path(directory.parent / f"{directory.name}.out")
     with out.open("w") as stream:
@@ -258,7 +267,7 @@ def _removed_manifest_hash(backup: Path) -> None:
     (backup / "manifest.json.sha256").unlink()
 
 
-def test_a_changed_backup_is_refused_before_anything_is_restored(populated, tmp_path):
+def test_a_changed_backup_is_refused_before_anything_is_restored(stored, tmp_path):
     backup = tmp_path / "backup"
     _backup(backup)
     call_command("restore", "--check-only", str(backup), stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -295,7 +304,7 @@ def test_a_backup_refuses_a_directory_that_is_not_empty(media, tmp_path):
     assert (tmp_path / "backup" / "something").read_text() == "kept"
 
 
-def test_a_backup_reports_evidence_missing_from_the_storage(populated, tmp_path):
+def test_a_backup_reports_evidence_missing_from_the_storage(stored, tmp_path):
     lost = EvidenceFile.objects.order_by("pk").first()
     assert lost is not None
     default_storage.delete(lost.file.name)
