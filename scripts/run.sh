@@ -8,7 +8,13 @@ PORT="${PORTAL_PORT:-8000}"
 
 $BIN/python manage.py demo_logins --url "http://$HOST:$PORT"
 
-$BIN/python manage.py db_worker --queue-name '*' --interval 1 --no-reload &
+# The task worker of the configured backend: the database (default) or RQ on Redis (docs/deployment.md).
+backend="${PORTAL_TASK_BACKEND:-$([[ -n "${REDIS_URL:-}" ]] && echo rq || echo database)}"
+if [[ "$backend" == rq ]]; then
+  $BIN/python manage.py rqworker default --job-class django_tasks_rq.Job &
+else
+  $BIN/python manage.py db_worker --queue-name '*' --interval 1 --no-reload &
+fi
 worker=$!
 $BIN/gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
   --access-logfile - --error-logfile - --log-level warning &
