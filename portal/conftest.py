@@ -1,13 +1,21 @@
 """Fixtures shared by every app's tests: organisations, participant and staff users, and
 applications placed at any stage of their process through the real services."""
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pytest
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 
 from portal.accounts.models import User
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
@@ -26,6 +34,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "fuzz" in item.path.name:
             item.add_marker(pytest.mark.fuzz)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: sign-in throttling, used authenticator codes and the
+    signing password counter are counted there, and must not carry over from another test."""
+    cache.clear()
+
+
+def _force_login_with_mfa(self: Client, user: Any, backend: str | None = None) -> None:
+    """`client.force_login(user)` signs in as after the full sign-in: the password, then the code of an
+    authenticator app, recorded in the session the way allauth records them. So the two-factor
+    middleware and the step-up before decisions see a session that has just passed both, whoever the
+    user is (staff and directors from portal/factories.py also have an authenticator; a superuser made
+    with `create_superuser` does not, and is let in all the same). Enforcement itself is tested through
+    the real sign-in form in portal/accounts/tests."""
+    _original_force_login(self, user, backend)
+    now = time.time()
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    steps: list[dict[str, Any]] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "id": authenticator.pk if authenticator else 0, "type": "totp"},
+    ]
+    session = self.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = steps
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+
+
+_original_force_login = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Client, "force_login", _force_login_with_mfa)
 
 
 @pytest.fixture(autouse=True)

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.accounts.middleware.SessionLifetimeMiddleware",
+    "portal.accounts.middleware.MfaRequiredMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.core.middleware.NoStoreForAuthenticatedMiddleware",
 ]
@@ -179,12 +181,44 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
+# Sign-in throttling (docs/security.md): allauth counts failed sign-ins in the Django cache, which
+# production shares between app instances. Five failures for one e-mail address within 15 minutes, or
+# twenty from one client address, and the form refuses further attempts with the same message whether
+# or not the account exists; each failure expires 15 minutes after it was made, so the cool-off ends
+# by itself and nobody can lock an account for good. A successful sign-in does not reset the count.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "20/15m/ip,5/15m/key",
+    "reauthenticate": "10/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+}
+# Behind a reverse proxy, the client address is the last-but-N entry of X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", "0"))
+
+# Two-factor authentication (portal/accounts/mfa.py): an authenticator app (TOTP, 6 digits, 30 s, no
+# tolerance either side, each code accepted once) with single-use recovery codes. Every staff role and
+# every Company Director must set one up before using the portal.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "MHHS Qualification Portal"
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_TOLERANCE = 0
+MFA_RECOVERY_CODE_COUNT = 10
+# Step-up: recording an approval decision needs an authenticator code entered within this many
+# seconds (at sign-in or on the re-authentication page); changing one's authenticator needs a
+# re-authentication within the same time.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+
+# Sessions (portal/accounts/middleware.py). A session ends 12 hours after sign-in whatever happens, and
+# after 30 minutes without a request for staff and directors (the NIST SP 800-63B AAL2 figures), or
+# 2 hours for other participant users, who write long QAD answers and hold no approval power.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
+PORTAL_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+PORTAL_SESSION_IDLE_SECONDS_MFA_ROLES = 30 * 60
+PORTAL_SESSION_IDLE_SECONDS_PARTICIPANTS = 2 * 60 * 60
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -56,3 +56,19 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_secret(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SignedInSession(models.Model):
+    """One server-side session of a signed-in user, so that all of a user's sessions can be ended at
+    once: when they sign out, and when their account is deactivated. The row is written when the
+    session starts (at sign-in) and deleted with the session."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "started_at"], name="signed_in_session_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

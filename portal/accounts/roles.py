@@ -29,3 +29,7 @@ STAFF_ROLES = frozenset(set(Role) - PARTICIPANT_ROLES)
 
 # The Code Bodies review QADs and pre-qualification submissions, and agree work-off plans.
 CODE_BODY_ROLES = frozenset({Role.ELEXON_ANALYST, Role.QSP, Role.REC_CODE_MANAGER})
+
+# Who must sign in with a second factor (an authenticator app): every staff role, because they assure,
+# approve or administer, and every Company Director, because a director signs the Final QAD.
+MFA_ROLES = frozenset(STAFF_ROLES | {Role.PARTICIPANT_DIRECTOR})

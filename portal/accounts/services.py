@@ -1,4 +1,4 @@
-"""Writes to accounts: API tokens.
+"""Writes to accounts: API tokens, sessions, and the audit of authentication events.
 
 A token's secret is returned once, by `api_token_create`, and never stored: only its SHA-256 is kept,
 so a copy of the database gives nobody a usable token. Creating and revoking a token are audited;
@@ -6,18 +6,23 @@ using one only refreshes `last_used_at`, at most once a minute, so a busy client
 every request.
 """
 
+import time
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
-from portal.accounts.models import ApiToken, User
+from portal.accounts.models import ApiToken, SignedInSession, User
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_roles
 from portal.audit.services import audit_record
-from portal.core.errors import Conflict, InvalidInput, NotFound
+from portal.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MAX_TOKEN_NAME_LENGTH = 100
 MAX_ACTIVE_TOKENS_PER_USER = 20
@@ -32,6 +37,19 @@ def _may_manage_tokens_of(actor: Any, user: User) -> bool:
     return bool(actor.pk == user.pk or Role.ADMINISTRATOR in user_roles(actor))
 
 
+def _refuse_token_without_mfa(user: User) -> None:
+    """A token of a staff user or director stands for a person who signs in with two factors: it is
+    made only once they have an authenticator app (the token then also needs its codes for decisions)."""
+    from portal.accounts.mfa import user_has_totp, user_requires_mfa
+
+    if user_requires_mfa(user) and not user_has_totp(user):
+        raise PermissionDenied(
+            f"{user.email} must set up two-factor authentication (an authenticator app) before an API token "
+            "can be created for them.",
+            details={"field": "user"},
+        )
+
+
 @transaction.atomic
 def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a bearer token for `user`. Returns the token and its secret, which is shown only now."""
@@ -39,6 +57,7 @@ def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, st
         raise NotFound("No user was found whose tokens you can manage.")
     if not user.is_active:
         raise InvalidInput(f"{user.email} is not an active user.", details={"field": "user"})
+    _refuse_token_without_mfa(user)
     name = (name or "").strip()
     if not name:
         raise InvalidInput(
@@ -105,3 +124,222 @@ def api_token_authenticate(*, secret: str) -> User | None:
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
     return token.user
+
+
+# --- Sessions and authentication events -------------------------------------------------------------
+#
+# Called from allauth's adapter (portal/accounts/adapters.py), from the auth and MFA signals
+# (portal/accounts/signals.py) and from the session middleware: those only pass on what happened.
+# Nothing here stores a password or a code; a typed e-mail address is kept as typed (at most 254
+# characters, control characters removed), since the audit log is read through escaping pages.
+
+SESSION_STARTED_KEY = "portal_session_started_at"
+SESSION_SEEN_KEY = "portal_session_seen_at"
+# The last-seen time is written at most once a minute, so that a busy page does not save the session
+# on every request; the idle timeout is therefore exact to within a minute.
+SEEN_RESOLUTION_SECONDS = 60
+
+
+def _clean_login(login: Any) -> str:
+    text = str(login or "")[:254]
+    return "".join(ch for ch in text if ch.isprintable())
+
+
+def _client(request: HttpRequest | None) -> dict[str, str]:
+    if request is None:
+        return {}
+    from allauth.account.adapter import get_adapter
+
+    try:
+        ip = get_adapter(request).get_client_ip(request)
+    except Exception:  # an address we cannot read is no reason to lose the event
+        ip = ""
+    return {"ip": ip}
+
+
+@transaction.atomic
+def auth_event_record(
+    *,
+    action: str,
+    user: Any = None,
+    request: HttpRequest | None = None,
+    summary: str,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """One audit event for an authentication event (`auth.<what>`): the user acts on their own account
+    when known; an unknown or failed sign-in is recorded by the system against the login as typed."""
+    known = user is not None and getattr(user, "pk", None) is not None
+    audit_record(
+        actor=user if known and getattr(user, "is_authenticated", False) else None,
+        action=action,
+        target=user if known else "login",
+        summary=summary,
+        after={**_client(request), **(after or {})},
+    )
+
+
+def sign_in_failed(*, request: HttpRequest, login: Any) -> None:
+    """A wrong password, or an address with no account: the same event, without the password."""
+    typed = _clean_login(login)
+    auth_event_record(
+        action="auth.sign_in_failed",
+        request=request,
+        summary=f"Failed sign-in for “{typed}”",
+        after={"login": typed},
+    )
+
+
+def sign_in_throttled(*, request: HttpRequest, login: Any) -> None:
+    typed = _clean_login(login)
+    auth_event_record(
+        action="auth.sign_in_throttled",
+        request=request,
+        summary=f"Sign-in refused for “{typed}”: too many failed attempts",
+        after={"login": typed},
+    )
+
+
+def sign_in_succeeded(*, request: HttpRequest, user: User) -> None:
+    from portal.accounts.mfa import authentication_steps
+
+    methods = [str(step.get("method")) for step in authentication_steps(request)]
+    auth_event_record(
+        action="auth.sign_in",
+        user=user,
+        request=request,
+        summary=f"{user.email} signed in ({' + '.join(methods) or 'password'})",
+        after={"methods": methods},
+    )
+
+
+def session_started(*, request: HttpRequest, user: User) -> None:
+    """Called when a user signs in (Django's `user_logged_in`; the session key is new by then): stamp
+    the session's start and last-seen times, and remember the session against the user so that all of
+    their sessions can be ended together. Rows of the user's sessions that can no longer be alive are
+    dropped."""
+    session = request.session
+    now = time.time()
+    session[SESSION_STARTED_KEY] = now
+    session[SESSION_SEEN_KEY] = now
+    if session.session_key is None:
+        session.save()
+    oldest_alive = timezone.now() - timedelta(seconds=settings.PORTAL_SESSION_ABSOLUTE_SECONDS)
+    with transaction.atomic():
+        SignedInSession.objects.filter(user=user, started_at__lt=oldest_alive).delete()
+        SignedInSession.objects.update_or_create(
+            session_key=session.session_key, defaults={"user": user, "started_at": timezone.now()}
+        )
+
+
+def _session_store(session_key: str | None = None) -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+@transaction.atomic
+def sessions_end_all(*, user: User, except_key: str | None = None) -> int:
+    """Delete every server-side session of the user (but `except_key`). Returns how many."""
+    rows = list(SignedInSession.objects.select_for_update().filter(user=user))
+    ended = 0
+    for row in rows:
+        if row.session_key == except_key:
+            continue
+        store = _session_store(row.session_key)
+        if store.exists(row.session_key):
+            ended += 1
+        store.delete(row.session_key)
+        row.delete()
+    return ended
+
+
+def signed_out(*, request: HttpRequest | None, user: Any) -> None:
+    """Signing out ends every session of the user, on every device, not only this one."""
+    if user is None or getattr(user, "pk", None) is None:
+        return
+    current = request.session.session_key if request is not None and hasattr(request, "session") else None
+    others = sessions_end_all(user=user, except_key=current)
+    if current:
+        SignedInSession.objects.filter(session_key=current).delete()
+    auth_event_record(
+        action="auth.sign_out",
+        user=user,
+        request=request,
+        summary=f"{user.email} signed out"
+        + (f"; {others} other session{'s' if others != 1 else ''} ended" if others else ""),
+        after={"other_sessions_ended": others},
+    )
+
+
+def user_deactivated(*, user: User) -> None:
+    """An account switched off: every session it has ends now."""
+    ended = sessions_end_all(user=user)
+    auth_event_record(
+        action="auth.sessions_ended",
+        user=user,
+        summary=f"{user.email} was deactivated: {ended} session{'s' if ended != 1 else ''} ended",
+        after={"reason": "deactivated", "sessions_ended": ended},
+    )
+
+
+def session_expire(*, request: HttpRequest, reason: str) -> None:
+    """End this session (only this one) because it was idle too long or reached its absolute
+    lifetime; the user becomes anonymous for the rest of the request."""
+    user = request.user
+    key = request.session.session_key
+    auth_event_record(
+        action="auth.session_expired",
+        user=user,
+        request=request,
+        summary=f"The session of {getattr(user, 'email', '')} ended: {reason}",
+        after={"reason": reason},
+    )
+    if key:
+        SignedInSession.objects.filter(session_key=key).delete()
+    request.session.flush()
+    request.user = AnonymousUser()
+
+
+def session_touch(*, request: HttpRequest) -> None:
+    now = time.time()
+    seen = request.session.get(SESSION_SEEN_KEY)
+    if seen is None or now - float(seen) >= SEEN_RESOLUTION_SECONDS:
+        request.session[SESSION_SEEN_KEY] = now
+
+
+def mfa_event(*, request: HttpRequest | None, user: Any, action: str, authenticator: Any, **extra: Any) -> None:
+    """Enrolled, removed, used (a recovery code), failed: one event naming the kind of factor."""
+    kind = str(getattr(authenticator, "type", "") or "")
+    labels = {
+        "auth.mfa_enrolled": "set up",
+        "auth.mfa_removed": "removed",
+        "auth.mfa_reset": "regenerated",
+        "auth.recovery_code_used": "used",
+        "auth.mfa_failed": "rejected a code for",
+    }
+    label = {"totp": "an authenticator app", "recovery_codes": "recovery codes"}.get(kind, kind)
+    auth_event_record(
+        action=action,
+        user=user,
+        request=request,
+        summary=f"{getattr(user, 'email', '')}: {labels.get(action, action)} {label}",
+        after={"type": kind, **extra},
+    )
+
+
+def mfa_enrolled(*, request: HttpRequest | None, user: Any, authenticator: Any) -> None:
+    """Setting up an authenticator app proves the code it shows, so the session has passed MFA from
+    then on (recorded the way allauth records a second-factor sign-in)."""
+    from allauth.account.internal.flows.login import record_authentication
+
+    mfa_event(request=request, user=user, action="auth.mfa_enrolled", authenticator=authenticator)
+    if request is not None and getattr(authenticator, "type", "") == "totp":
+        record_authentication(request, user, "mfa", id=authenticator.pk, type="totp", enrolled=True)
+
+
+def reauthenticated(*, request: HttpRequest, user: Any, method: str) -> None:
+    auth_event_record(
+        action="auth.reauthenticated",
+        user=user,
+        request=request,
+        summary=f"{getattr(user, 'email', '')} re-authenticated ({method})",
+        after={"method": method},
+    )

@@ -5,6 +5,12 @@ A client system sends `Authorization: Bearer <secret>` (see `manage.py create_ap
 as for any form post, unsafe methods must carry the CSRF token (`X-CSRFToken` header), because a
 browser sends the cookie with requests that other sites start. Bearer requests need no CSRF token:
 a browser never adds the header by itself.
+
+Staff users and Company Directors must have two-factor authentication: their tokens are refused
+(403, `mfa_enrolment_required`) while they have no authenticator app, and a session of theirs that did
+not pass the second factor is refused by `portal.accounts.middleware.MfaRequiredMiddleware`. Tokens
+themselves are created only by such a user who has an authenticator app; approval decisions also need
+its current code (`portal.accounts.stepup`).
 """
 
 from typing import Any
@@ -14,14 +20,25 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from portal.accounts.mfa import user_has_totp, user_requires_mfa
 from portal.accounts.models import User
 from portal.accounts.services import api_token_authenticate
+from portal.accounts.stepup import MfaRequired
 from portal.api.errors import CsrfFailed
+
+
+class MfaEnrolmentRequired(MfaRequired):
+    code = "mfa_enrolment_required"
 
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = api_token_authenticate(secret=token.strip())
+        if user is not None and user_requires_mfa(user) and not user_has_totp(user):
+            raise MfaEnrolmentRequired(
+                "Your role needs two-factor authentication: set up an authenticator app in the portal before "
+                "using the API."
+            )
         if user is not None:
             # The rest of the stack (e.g. the no-store cache header) sees who is signed in.
             request.user = user

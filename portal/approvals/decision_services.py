@@ -13,7 +13,7 @@ The generic task action is refused for approval decisions (`decision_path_guard`
 its rationale, conditions or meeting would be a hole in the record.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -71,11 +71,16 @@ def approval_decide(
     rationale: str,
     condition_ids: Sequence[int] = (),
     meeting_id: int | None = None,
+    step_up: Callable[[], None] | None = None,
 ) -> ApprovalDecision:
     """Record `body`'s decision on the application: approved, approved with conditions (the agreed
     work-off items that are its conditions), deferred or rejected, with the rationale the participant
     reads. For the BSC PAB, the meeting that decided: the application's target meeting, on or after
-    its day (defaults to it)."""
+    its day (defaults to it).
+
+    `step_up`, when given, checks the caller's second factor (an API call's authenticator code, see
+    `portal.accounts.stepup`); it runs once every other check has passed, inside the transaction, so
+    a refusal for any other reason does not use up the code and its own refusal changes nothing."""
     application = application_lock(actor=actor, application_id=application_id)
     task = approval_task_for(application, body)
     task.application = application
@@ -100,6 +105,8 @@ def approval_decide(
         )
     finally:
         _deciding.reset(token)
+    if step_up is not None:
+        step_up()
     application.refresh_from_db()
 
     now = timezone.now()

@@ -1,13 +1,15 @@
 """The approval bodies' pages: each body's rolling queue, and its decision page on an application
 (the DIP Manager sees QAD section 4.5 and DIP onboarding side by side; the Board's secretary records
 the decision against the meeting; the REC Code Manager sees the due date). Each view parses, calls one
-selector or service and renders; refusals show in the GOV.UK error summary and change nothing."""
+selector or service and renders; refusals show in the GOV.UK error summary and change nothing.
+Recording a decision needs a recent authenticator code (`step_up_required`, portal/accounts/stepup.py)."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.accounts.stepup import step_up_required
 from portal.approvals import decision_selectors, decision_services
 from portal.approvals.decision_selectors import DecisionPage
 from portal.approvals.decisions import OUTCOME_HINTS, decision_page_path
@@ -88,12 +90,14 @@ def _decide(request: HttpRequest, application_id: int, body: str, *, meeting_id:
 
 @require_http_methods(["GET", "POST"])
 @portal_page
+@step_up_required
 def decision_page(request: HttpRequest, application_id: int, body: str) -> HttpResponse:
     return _decide(request, application_id, body, meeting_id=None)
 
 
 @require_http_methods(["GET", "POST"])
 @portal_page
+@step_up_required
 def pab_decision_page(request: HttpRequest, meeting_id: int, application_id: int) -> HttpResponse:
     """The Board's decision on one agenda item, recorded against that meeting."""
     return _decide(request, application_id, ApprovalBody.BSC_PAB, meeting_id=meeting_id)

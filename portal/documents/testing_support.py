@@ -88,8 +88,30 @@ def qad_complete_and_submit(
     return qad_submit(actor=actor, application_id=application.pk, kind=kind, comment=comment)
 
 
+def current_otp_code(user: Any) -> str:
+    """For journeys and tests only: the current code of the user's authenticator app, read from its
+    stored secret, as the signer's phone would show it. Journeys sign many times within the 30 seconds
+    a code lasts, so the code's single-use marker is cleared first (single use is tested in
+    portal/accounts/tests)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from allauth.mfa.utils import decrypt
+    from django.core.cache import cache
+
+    from portal.accounts.mfa import totp_code
+
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        return ""
+    code = totp_code(decrypt(authenticator.data["secret"]))
+    cache.delete(TOTP(authenticator)._get_used_cache_key(code))
+    return code
+
+
 def qad_sign_final(*, actor: Any, application: Application, password: str, otp_code: str = "") -> DirectorSignature:
-    """Sign the agreed Final QAD under the current declaration, as `actor`, with their password."""
+    """Sign the agreed Final QAD under the current declaration, as `actor`, with their password (and the
+    current code of their authenticator app, when they have one and `otp_code` is not given)."""
+    otp_code = otp_code or current_otp_code(actor)
     return qad_sign(
         actor=actor,
         application_id=application.pk,

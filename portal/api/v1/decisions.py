@@ -10,9 +10,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Header, Path, Router, Schema
 from ninja.responses import Status
 
+from portal.accounts.stepup import step_up_check
 from portal.api.errors import responses
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -95,6 +96,11 @@ class ApprovalDecisionIn(Schema):
         ge=1,
         le=MAX_ID,
         description="The Board only: its meeting (defaults to the application's target meeting). Omit otherwise.",
+    )
+    otp_code: str = Field(
+        "",
+        max_length=12,
+        description="The current code of your authenticator app, unless sent in the X-OTP header.",
     )
 
 
@@ -186,12 +192,29 @@ def approval_view_get(request: HttpRequest, application_id: ObjectId, body: str 
     response={201: ApprovalDecisionOut, **responses(400, 403, 404, 409)},
 )
 def approval_decision_create(
-    request: HttpRequest, application_id: ObjectId, payload: ApprovalDecisionIn, body: str = BODY
+    request: HttpRequest,
+    application_id: ObjectId,
+    payload: ApprovalDecisionIn,
+    body: str = BODY,
+    x_otp: str = Header(
+        "",
+        alias="X-OTP",
+        max_length=12,
+        description="The current code of your authenticator app (or send it as otp_code in the body).",
+    ),
 ) -> Status[dict[str, Any]]:
     """Record the body's decision. The participant is told at once; a Board approval prepares the
-    qualification letter, a Board deferral moves the application to the next meeting."""
+    qualification letter, a Board deferral moves the application to the next meeting.
+
+    A decision needs step-up authentication: the current code of your authenticator app, in the X-OTP
+    header or the otp_code field, each code accepted once (a browser session that entered a code in the
+    last 10 minutes needs none). Without a valid code the answer is 403 with code step_up_required,
+    given once every other check has passed."""
+    actor = caller(request)
+    code = x_otp or payload.otp_code
     decision = decision_services.approval_decide(
-        actor=caller(request),
+        actor=actor,
+        step_up=lambda: step_up_check(request=request, user=actor, code=code),
         application_id=application_id,
         body=body,
         outcome=payload.outcome,

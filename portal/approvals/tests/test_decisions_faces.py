@@ -5,6 +5,7 @@ changed."""
 
 import pytest
 
+from portal.accounts.mfa import totp_code
 from portal.accounts.roles import Role
 from portal.api.tests.conftest import assert_error
 from portal.approvals.decision_services import approval_decide
@@ -13,6 +14,7 @@ from portal.approvals.services import pab_target_set
 from portal.approvals.tests.conftest import snapshot
 from portal.approvals.tests.test_decisions import agreed_item
 from portal.core.calendar import uk_today
+from portal.factories import TEST_TOTP_SECRET
 from portal.qualification.models import Task
 from portal.qualification.workflow import TaskState
 
@@ -147,9 +149,13 @@ def test_the_api_records_a_decision_and_refuses_bad_ones(signed, staff, api_as, 
     assert_error(
         api_as(other_member).post(f"{url}/decisions", {"outcome": "approved", "rationale": "x"}), 404, "not_found"
     )
+    # Step-up: a bearer token alone does not record a decision; the current authenticator code does.
+    decide = {"outcome": "approved", "rationale": "Section 4.5 is complete."}
+    assert_error(dip.post(f"{url}/decisions", decide), 403, "step_up_required")
+    assert_error(dip.post(f"{url}/decisions", decide, HTTP_X_OTP="12345"), 403, "step_up_required")
     assert snapshot() == before
 
-    made = dip.post(f"{url}/decisions", {"outcome": "approved", "rationale": "Section 4.5 is complete."})
+    made = dip.post(f"{url}/decisions", decide, HTTP_X_OTP=totp_code(TEST_TOTP_SECRET))
     assert made.status_code == 201 and made.json()["outcome"] == "approved"
     assert Task.objects.get(application=application, code="approval_dip_manager").state == TaskState.COMPLETED
     assert_error(dip.post(f"{url}/decisions", {"outcome": "approved", "rationale": "again"}), 409, "invalid_transition")
