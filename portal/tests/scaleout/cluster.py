@@ -138,7 +138,9 @@ class Cluster:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        started = time.monotonic()
         self._stack.close()
+        self.timings["stop"] = time.monotonic() - started
 
     def _start(self) -> None:
         self._stack.callback(shutil.rmtree, self.workdir, True)
@@ -158,9 +160,6 @@ class Cluster:
         self.env = self._environment(smtp_port)
         wait_for(lambda: self._port_open(s3_port), timeout=30, what="the S3 server")
         self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-        mark = time.monotonic()
-        self.seed_data = self.seed("setup")
-        self.timings["seed"] = time.monotonic() - mark
         mark = time.monotonic()
         for name in ("a", "b"):
             port = free_port()
@@ -185,6 +184,8 @@ class Cluster:
                 f"worker-{name}",
                 [PYTHON, "manage.py", "rqworker", "default", "--job-class", "django_tasks_rq.Job", "--name", name],
             )
+        self.seed_data = self.seed("setup")  # while the four processes start
+        self.timings["seed"] = time.monotonic() - mark
         for name, url in self.instances.items():
             wait_for(functools.partial(self._ready, url), timeout=60, what=f"instance {name} to be ready")
         wait_for(lambda: len(self.worker_names()) == 2, timeout=60, what="both workers to register")
@@ -253,20 +254,27 @@ class Cluster:
         )
         handle.close()
         process = Process(name, popen, log)
+        if not self.processes:
+            self._stack.callback(self._stop_all)
         self.processes.append(process)
-        self._stack.callback(self._stop, process)
         return process
 
-    @staticmethod
-    def _stop(process: Process) -> None:
-        if process.popen.poll() is not None:
-            return
-        process.popen.send_signal(signal.SIGTERM)
-        try:
-            process.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.popen.kill()
-            process.popen.wait(timeout=10)
+    def _stop_all(self) -> None:
+        """Stop every process at once: gunicorn quickly (SIGINT; SIGTERM would wait out its graceful
+        timeout), the others with SIGTERM; kill what is still there after 3 s (an idle RQ worker can
+        take longer to close its Redis subscription; by then the test has checked the queue is empty)."""
+        running = [process for process in self.processes if process.popen.poll() is None]
+        for process in running:
+            process.popen.send_signal(signal.SIGINT if process.name.startswith("web-") else signal.SIGTERM)
+        started = time.monotonic()
+        deadline = started + 3
+        for process in running:
+            try:
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait(timeout=10)
+            self.timings[f"stop-{process.name}"] = time.monotonic() - started
 
     @staticmethod
     def _port_open(port: int) -> bool:

@@ -44,7 +44,7 @@ def _why_not() -> str | None:
 # copied from (the copy is taken before any test of the module opens a connection to it).
 pytestmark = [pytest.mark.skipif(bool(_why_not()), reason=_why_not() or ""), pytest.mark.django_db]
 
-BATCH = 40
+BATCH = 24
 ROLLED_BACK = 5
 
 
