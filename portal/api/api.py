@@ -121,7 +121,8 @@ _WRITE_METHODS = {method.lower() for method in idempotency.UNSAFE_METHODS}
 
 class PortalAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
-        """Every write documents the `Idempotency-Key` header and its 409 and 422 answers."""
+        """Every write documents the `Idempotency-Key` header and its 409 and 422 answers, and one with a
+        body the 413 of a body over the size limit."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error_ref = {"$ref": "#/components/schemas/ErrorOut"}
         for path_item in schema.get("paths", {}).values():
@@ -132,7 +133,10 @@ class PortalAPI(NinjaAPI):
                 if not any(p.get("name") == idempotency.HEADER for p in parameters):
                     parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
                 answers = operation.setdefault("responses", {})
-                for status, description in ((409, "Conflict"), (422, "Unprocessable Entity")):
+                statuses = [(409, "Conflict"), (422, "Unprocessable Entity")]
+                if "requestBody" in operation:
+                    statuses.append((413, "Content Too Large"))
+                for status, description in statuses:
                     if status not in answers and str(status) not in answers:
                         answers[status] = {
                             "description": description,

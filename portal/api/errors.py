@@ -10,8 +10,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -46,6 +49,8 @@ _CODE_FOR_STATUS = {
 
 NOT_FOUND_MESSAGE = "Nothing was found at this address."
 SERVER_ERROR_MESSAGE = "Something went wrong on our side. The error has been logged; try again later."
+# Validation failures listed in `details.errors` at most; a body of a million bad items answers in bounds.
+MAX_LISTED_ERRORS = 50
 NOT_AUTHENTICATED_MESSAGE = "Authentication is required: send Authorization: Bearer <token>, or sign in to the portal."
 
 
@@ -89,15 +94,19 @@ def install(api: NinjaAPI) -> None:
                 "message": str(error.get("msg", "Invalid value.")),
                 "type": str(error.get("type", "invalid")),
             }
-            for error in exc.errors
+            for error in exc.errors[:MAX_LISTED_ERRORS]
         ]
+        total = len(exc.errors)
         first = errors[0] if errors else None
         message = "The request is not valid."
         if first is not None:
             message = f"The request is not valid: {first['field'] or 'request'}: {first['message']}"
-            if len(errors) > 1:
-                message += f" (and {len(errors) - 1} more)"
-        return respond(request, 422, error_body("invalid_input", message, {"errors": errors}))
+            if total > 1:
+                message += f" (and {total - 1} more)"
+        details: dict[str, Any] = {"errors": errors}
+        if total > len(errors):
+            details["error_count"] = total
+        return respond(request, 422, error_body("invalid_input", message, details))
 
     def on_not_authenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         response = respond(request, 401, error_body("not_authenticated", NOT_AUTHENTICATED_MESSAGE))
@@ -120,6 +129,24 @@ def install(api: NinjaAPI) -> None:
     def on_permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
         return respond(request, 403, error_body("permission_denied", "You may not do that."))
 
+    def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return respond(
+            request,
+            413,
+            error_body(
+                "too_large",
+                f"The request body is larger than the {limit // (1024 * 1024)} MB allowed; send files as "
+                "multipart/form-data uploads.",
+                {"limit_bytes": limit},
+            ),
+        )
+
+    def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Too many fields or files, a malformed multipart body and the like: the client's fault, not ours.
+        logger.warning("Refused request %s %s: %s", request.method, request.path, type(exc).__name__)
+        return respond(request, 400, error_body("bad_request", "The request could not be read: " + str(exc)))
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unexpected error in %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, error_body("server_error", SERVER_ERROR_MESSAGE))
@@ -131,6 +158,9 @@ def install(api: NinjaAPI) -> None:
         HttpError: on_http_error,
         Http404: on_not_found,
         DjangoPermissionDenied: on_permission_denied,
+        RequestDataTooBig: on_too_large,
+        SuspiciousOperation: on_suspicious,
+        MultiPartParserError: on_suspicious,
         Exception: on_unexpected,
     }
     for exc_class, handler in handlers.items():

@@ -181,6 +181,46 @@ def open_sheet_rows(
     return declared_rows, iterate()
 
 
+# The shared strings of a workbook are read whole when it is opened: more than this is no RTTM or results
+# sheet but an attempt on the worker's memory.
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+
+
+def workbook_structure_check(source: IO[bytes], name: str) -> None:
+    """Quick checks of a workbook at upload time, before it is stored and queued: its parts list and
+    workbook part are well-formed XML (parsed with defusedxml) naming at least one sheet, and its shared
+    strings are not larger than an import can hold in memory. The rows are read later, by the worker."""
+    from defusedxml import ElementTree
+
+    unreadable = InvalidInput(
+        f"The file {name} could not be read as an Excel workbook (XLSX): its structure is damaged.",
+        details={"rule": "workbook"},
+    )
+    source.seek(0)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            if sizes.get("xl/sharedStrings.xml", 0) > MAX_SHARED_STRINGS_BYTES:
+                raise InvalidInput(
+                    f"The workbook {name} holds more than {MAX_SHARED_STRINGS_BYTES // (1024 * 1024)} MB of text; "
+                    "split it into smaller workbooks.",
+                    details={"rule": "workbook_size"},
+                )
+            for part in ("[Content_Types].xml", "xl/workbook.xml"):
+                if sizes.get(part, 0) > 4 * 1024 * 1024:
+                    raise unreadable
+                with archive.open(part) as stream:
+                    root = ElementTree.parse(stream, forbid_dtd=True).getroot()
+                if part == "xl/workbook.xml" and not any(element.tag.endswith("}sheet") for element in root.iter()):
+                    raise unreadable
+    except InvalidInput:
+        raise
+    except Exception as exc:  # damaged archive or XML, a DTD, a missing part: all unreadable
+        raise unreadable from exc
+    finally:
+        source.seek(0)
+
+
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 

@@ -30,7 +30,7 @@ from django_tasks import task
 from portal.accounts.selectors import user_roles
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError, InvalidInput, NotFound
-from portal.core.workbooks import SheetRow, open_sheet_rows
+from portal.core.workbooks import SheetRow, open_sheet_rows, workbook_structure_check
 from portal.documents.evidence import FileType, check_evidence_file
 from portal.notifications.services import notify
 from portal.qualification.models import Application
@@ -149,6 +149,7 @@ def import_job_create(*, actor: Any, kind: str, upload: Any, application_id: int
             f"Imports take an Excel workbook (XLSX); {checked.name} is a {checked.file_type.upper()} file.",
             details={"field": "file", "rule": "type"},
         )
+    workbook_structure_check(upload.file if hasattr(upload, "file") else upload, checked.name)
     upload.seek(0)
     content = upload.read()
     job = ImportJob(

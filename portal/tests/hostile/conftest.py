@@ -45,9 +45,14 @@ def snapshot(root: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def bearer():
+    """`bearer(user)`: the Authorization header of one API token of that user (the same within a test)."""
+    made: dict[int, dict[str, str]] = {}
+
     def make(user: Any) -> dict[str, str]:
-        _, secret = api_token_create(actor=user, user=user, name="hostile")
-        return {"Authorization": f"Bearer {secret}"}
+        if user.pk not in made:
+            _, secret = api_token_create(actor=user, user=user, name="hostile")
+            made[user.pk] = {"Authorization": f"Bearer {secret}"}
+        return made[user.pk]
 
     return make
 
