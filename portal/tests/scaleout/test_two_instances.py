@@ -155,16 +155,34 @@ def test_two_workers_share_the_queue_and_run_every_job_once(cluster: Cluster, me
     print(f"\n{BATCH} e-mails sent by two workers in {elapsed:.1f} s: {dict(by_worker)}")
 
 
-def test_signing_out_on_one_instance_ends_the_session_on_both(cluster: Cluster, member: Browser) -> None:
+def test_signing_out_on_one_instance_ends_the_session_on_both(cluster: Cluster) -> None:
     a, b = cluster.instances["a"], cluster.instances["b"]
-    cookie = member.cookies["__Host-sessionid"]
-    token = member.form_token(b, "/accounts/logout/")
-    assert member.post(b, "/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    browser = Browser()  # a session of its own, so that the other tests' session stays
+    assert browser.sign_in(a, cluster.seed_data["email"], cluster.seed_data["password"]).status_code == 302
+    cookie = browser.cookies["__Host-sessionid"]
+    token = browser.form_token(b, "/accounts/logout/")
+    assert browser.post(b, "/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
     stale = Browser()
     stale.cookies["__Host-sessionid"] = cookie
     response = stale.get(a, f"/applications/{cluster.seed_data['application_id']}/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/accounts/login/")
+
+
+def test_sign_in_throttling_counts_across_instances(cluster: Cluster) -> None:
+    """Failed sign-ins are counted in the cache; five for one address, spread over both instances, and
+    the next is refused on either (allauth's limit per address, docs/security.md). With a cache per
+    instance each would have seen too few to refuse."""
+    a, b = cluster.instances["a"], cluster.instances["b"]
+    refused = "Too many failed login attempts"
+    for attempt in range(5):
+        response = Browser().sign_in((a, b)[attempt % 2], "nobody@scale-out.test", "not-the-password-123")
+        assert response.status_code != 302
+        assert refused not in response.text, f"refused after only {attempt} failures"
+    for base in (a, b):
+        response = Browser().sign_in(base, "nobody@scale-out.test", "not-the-password-123")
+        assert refused in response.text
+    assert cluster.redis.keys("portal:*"), "the cache is in Redis"
 
 
 def _queue_idle(cluster: Cluster) -> bool:
