@@ -7,12 +7,15 @@ chain rewritten from some point onwards, or cut short at the end, is detected to
 
 import hashlib
 import json
+import json.scanner
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from portal.audit.models import AuditChainHead, AuditEvent
 
@@ -24,6 +27,37 @@ GENESIS_HASH = "0" * 64
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
 _canonical = _ENCODER.encode
 _sha256 = hashlib.sha256
+# For verifying, the C encoder behind it, called directly: the values come from JSON already, so they
+# hold no cycles to look for and nothing to convert. The same bytes (see the tests).
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_encoder = (
+    _c_make_encoder(None, str, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
+_c_make_scanner = getattr(json.scanner, "c_make_scanner", None)
+_scan = _c_make_scanner(json.JSONDecoder()) if _c_make_scanner is not None else None
+
+
+def _decode_stored(text: str) -> Any:
+    """JSON text as stored, decoded by the C scanner directly; anything but exactly one JSON value (say,
+    text appended after it) raises, as json.loads would."""
+    if _scan is not None:
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+    return json.loads(text)
+
+
+def _encode_verified(value: Any) -> str:
+    if _c_encoder is None:
+        return _canonical(value)
+    return "".join(_c_encoder(value, 0))
 
 
 def event_digest(
@@ -228,50 +262,83 @@ class _Walk:
 
     def run(self, batch_size: int) -> ChainReport | None:
         """Walk every event after the last one verified; the report of the first broken one, or None."""
-        canonical, sha256, anchors = _canonical, _sha256, self.anchors
+        encode, sha256, anchors, loads, utc_suffix = _encode_verified, _sha256, self.anchors, _decode_stored, "+00:00"
         expected_prev, expected_sequence = self.last_hash, self.last_sequence + 1
-        occurred = ""
-        rows = AuditEvent.objects.order_by("sequence").values_list(*_VERIFY_COLUMNS)
-        while True:
-            batch = list(rows.filter(sequence__gt=expected_sequence - 1)[:batch_size])
-            for row in batch:
-                sequence, occurred_at, prev_hash, stored_hash = row[0], row[1], row[12], row[13]
-                if sequence != expected_sequence:
-                    return self.failure(expected_sequence, f"event #{expected_sequence} is missing")
-                if prev_hash != expected_prev:
-                    return self.failure(sequence, "its previous-hash link does not match")
-                occurred = occurred_at.isoformat()
-                payload = canonical(
-                    {
-                        "sequence": sequence,
-                        "occurred_at": occurred,
-                        "actor_id": row[2],
-                        "actor_label": row[3],
-                        "action": row[4],
-                        "target_type": row[5],
-                        "target_id": row[6],
-                        "organisation_id": row[7],
-                        "application_id": row[8],
-                        "summary": row[9],
-                        "before": row[10],
-                        "after": row[11],
-                        "prev_hash": prev_hash,
-                    }
-                )
-                if sha256(payload.encode()).hexdigest() != stored_hash:
-                    return self.failure(sequence, "its content does not match its hash")
-                if anchors and sequence in anchors and anchors[sequence].hash != stored_hash:
-                    return self.failure(
-                        sequence,
-                        f"it differs from the external copy of the chain head exported "
-                        f"{anchors[sequence].exported_at or 'earlier'}: the history up to it was rewritten",
+        occurred, query = "", _verify_query()
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(query, [expected_sequence - 1, batch_size])
+                batch = cursor.fetchall()
+                for row in batch:
+                    sequence, occurred_at, prev_hash, stored_hash = row[0], row[1], row[12], row[13]
+                    if sequence != expected_sequence:
+                        return self.failure(expected_sequence, f"event #{expected_sequence} is missing")
+                    if prev_hash != expected_prev:
+                        return self.failure(sequence, "its previous-hash link does not match")
+                    # As audit_record hashed it: the UTC time with its offset (stored without one on SQLite).
+                    if type(occurred_at) is not datetime:
+                        occurred_at = _as_datetime(occurred_at)
+                    if occurred_at.tzinfo is None:
+                        occurred = occurred_at.isoformat() + utc_suffix
+                    else:
+                        occurred = occurred_at.astimezone(UTC).isoformat()
+                    before, after = row[10], row[11]
+                    try:
+                        before = loads(before) if type(before) is str else before
+                        after = loads(after) if type(after) is str else after
+                    except ValueError:
+                        return self.failure(sequence, "its content does not match its hash")
+                    payload = encode(
+                        {
+                            "sequence": sequence,
+                            "occurred_at": occurred,
+                            "actor_id": row[2],
+                            "actor_label": row[3],
+                            "action": row[4],
+                            "target_type": row[5],
+                            "target_id": row[6],
+                            "organisation_id": row[7],
+                            "application_id": row[8],
+                            "summary": row[9],
+                            "before": before,
+                            "after": after,
+                            "prev_hash": prev_hash,
+                        }
                     )
-                expected_prev = stored_hash
-                expected_sequence += 1
-                self.checked += 1
-                self.last_sequence, self.last_hash, self.last_occurred_at = sequence, stored_hash, occurred
-            if len(batch) < batch_size:
-                return None
+                    if sha256(payload.encode()).hexdigest() != stored_hash:
+                        return self.failure(sequence, "its content does not match its hash")
+                    if anchors and sequence in anchors and anchors[sequence].hash != stored_hash:
+                        return self.failure(
+                            sequence,
+                            f"it differs from the external copy of the chain head exported "
+                            f"{anchors[sequence].exported_at or 'earlier'}: the history up to it was rewritten",
+                        )
+                    expected_prev = stored_hash
+                    expected_sequence += 1
+                    self.checked += 1
+                    self.last_sequence, self.last_hash, self.last_occurred_at = sequence, stored_hash, occurred
+                if len(batch) < batch_size:
+                    return None
+
+
+def _verify_query() -> str:
+    """One batch of rows as plain tuples, straight from the database cursor: no model instances and no
+    field converters (the JSON text and the timestamp are read the way they were hashed)."""
+    quote = connection.ops.quote_name
+    column = {field.attname: quote(str(field.column)) for field in AuditEvent._meta.concrete_fields}
+    columns = ", ".join(column[name] for name in _VERIFY_COLUMNS)
+    sequence = column["sequence"]
+    return (
+        f"SELECT {columns} FROM {quote(AuditEvent._meta.db_table)} WHERE {sequence} > %s "  # noqa: S608 - names from the model
+        f"ORDER BY {sequence} LIMIT %s"
+    )
+
+
+def _as_datetime(value: Any) -> datetime:
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed
 
 
 def audit_verify(*, batch_size: int = 5000, anchors: Sequence[ChainAnchor] = ()) -> ChainReport:
