@@ -184,3 +184,17 @@ print(json.dumps([ready.status_code, page.status_code, page.get("Retry-After")])
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [503, 503, "5"]
+
+
+def test_with_rq_and_no_transaction_a_redis_error_reaches_the_caller(settings: Any) -> None:
+    """Outside a transaction (a command run with `--enqueue`) the job is published at once, and a Redis
+    that cannot take it is an error for the caller, not a silent loss."""
+    import redis
+
+    from portal.notifications.tasks import send_notification_email
+
+    settings.TASKS = {"default": {"BACKEND": "portal.core.tasks.OnCommitRQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0", "SOCKET_CONNECT_TIMEOUT": 1}}
+    settings.RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+    with pytest.raises(redis.exceptions.ConnectionError):
+        send_notification_email.enqueue(1)

@@ -115,3 +115,17 @@ def test_the_requeue_sweep_sees_jobs_waiting_in_redis(queue: Any, django_capture
     waiting.refresh_from_db()
     lost.refresh_from_db()
     assert (waiting.attempts, lost.attempts) == (1, 2), "only the lost one has used another attempt"
+
+
+def test_redis_refusing_the_job_after_the_commit_is_logged_not_raised(
+    queue: Any, settings: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    """The change is saved; its user must not see it as failed. The e-mail's row is still unsent, for
+    `requeue_stale_email` (ADR 0011)."""
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0", "SOCKET_CONNECT_TIMEOUT": 1}}
+    member = _member()
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notify(recipients=[member], subject="Hello", body="Redis is down.")
+    assert "Error calling" in caplog.text
+    notification.refresh_from_db()
+    assert notification.email_status == EmailStatus.QUEUED
