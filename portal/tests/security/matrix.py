@@ -122,6 +122,13 @@ def is_refusal(outcome: Outcome) -> bool:
     return outcome in (LOGIN, 401, 403, 404, 405)
 
 
+def _flatten(who: Any) -> list[str]:
+    """A subject, or a tuple of subjects and groups (tuples of subjects)."""
+    if isinstance(who, str):
+        return [who]
+    return [subject for item in who for subject in _flatten(item)]
+
+
 def expand(spec: dict[Any, Any], *, anonymous: Outcome) -> dict[str, Outcome]:
     """A row's compact expectation — {outcome: subjects, …, "*": outcome for everyone else signed in} —
     as one outcome per subject. The anonymous caller gets `anonymous` unless the row names it."""
@@ -129,7 +136,7 @@ def expand(spec: dict[Any, Any], *, anonymous: Outcome) -> dict[str, Outcome]:
     for outcome, who in spec.items():
         if outcome == "*":
             continue
-        for subject in (who,) if isinstance(who, str) else who:
+        for subject in _flatten(who):
             if subject in result:
                 raise ValueError(f"{subject} is given two outcomes")
             result[subject] = outcome

@@ -98,12 +98,17 @@ def _first_pk(queryset: Any) -> int:
 
 
 def build_world() -> World:
-    staff = {role: make_staff(role, email=f"{role.value}@bodies.test", full_name=role.label) for role in STAFF_ORDER}
+    staff = {
+        role: make_staff(role, email=f"{role.value}@matrix-bodies.test", full_name=f"Matrix {role.label}")
+        for role in STAFF_ORDER
+    }
     admin = staff[Role.ADMINISTRATOR]
     admin.is_staff = admin.is_superuser = True
     admin.save(update_fields=["is_staff", "is_superuser"])
-    ours = _side("Northern Lights Energy Ltd", "NLEN", "northern", staff)
-    other = _side("Rival Power plc", "RIVP", "rival", staff)
+    # Names and codes of their own, so that tests using portal/conftest.py's fixtures alongside the
+    # world (in the same package) do not collide with it.
+    ours = _side("Matrix Northern Energy Ltd", "MXNA", "matrix-northern", staff)
+    other = _side("Matrix Rival Power plc", "MXRB", "matrix-rival", staff)
     # Shared objects (not an organisation's): a PAB meeting with both applications on its agenda.
     _governance(ours, other, staff)
     users: dict[str, User | None] = {ANONYMOUS: None, MEMBER: ours.member, DIRECTOR: ours.director}
