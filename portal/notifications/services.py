@@ -5,7 +5,9 @@ task worker, never lost and never sent twice.
 write one row per recipient and enqueue one send job per row, inside the caller's transaction. With
 the database task backend the job is a row in the same database: it commits or rolls back with the
 change, so nobody is told about something that did not happen, and nothing that happened goes untold
-because a process died after the commit.
+because a process died after the commit. With the RQ backend (ADR 0011) the job goes to Redis when the
+transaction commits, never on a rollback; a job lost between the commit and Redis leaves its row
+unsent, and the requeue below sends it.
 
 **Sending once.** The send services lock the message's row (`SELECT … FOR UPDATE`; on SQLite the
 `BEGIN IMMEDIATE` write lock), check that it is not already sent, send it over SMTP, and mark it sent
