@@ -442,8 +442,7 @@ def backup_restore(
 
 def environment_summary() -> str:
     """Where a restore will write, for the command to show before it starts."""
-    location = getattr(default_storage, "location", None) or getattr(default_storage, "bucket_name", "")
-    return (
-        f"database {connection.vendor} {connection.settings_dict['NAME']}, "
-        f"storage {type(default_storage).__name__} {location}".strip()
-    )
+    storage: Any = default_storage
+    bucket = getattr(storage, "bucket_name", "")
+    where = f"s3://{bucket}/{storage.location}" if bucket else str(getattr(storage, "location", ""))
+    return f"the {connection.vendor} database {connection.settings_dict['NAME']} and the storage {where}"
