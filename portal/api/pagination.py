@@ -1,10 +1,14 @@
-"""Limit/offset pagination for every list: `?limit=&offset=` in, `{count, limit, offset, items}` out."""
+"""Pagination of the API's lists: limit/offset (`?limit=&offset=` in, `{count, limit, offset, items}` out) for
+lists of bounded size, keyset (`?limit=&cursor=` in, `{count, limit, next_cursor, items}` out) for those
+that grow without bound."""
 
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
+
+from portal.core.keyset import MAX_CURSOR_LENGTH, keyset_page
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -29,4 +33,43 @@ class LimitOffset(PaginationBase):
             "limit": limit,
             "offset": offset,
             "items": queryset[offset : offset + limit],
+        }
+
+
+class Keyset(PaginationBase):
+    """Keyset pagination for lists that can grow past a few thousand rows (`portal.core.keyset`): `?limit=`
+    and `?cursor=` in, `{count, limit, next_cursor, items}` out. The first page has no cursor; each page's
+    `next_cursor` fetches the next, and is null on the last. Every page costs the same, however deep."""
+
+    class Input(Schema):
+        limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items to return.")
+        cursor: str | None = Field(
+            None,
+            max_length=MAX_CURSOR_LENGTH,
+            description="Where the page starts: the `next_cursor` of the page before. Leave out for the first page.",
+        )
+
+    class Output(Schema):
+        count: int = Field(description="How many items there are in all, across every page.")
+        limit: int
+        next_cursor: str | None = Field(description="The cursor of the next page; null on the last page.")
+        items: list[Any]
+
+    def __init__(self, *, fields: tuple[str, ...], descending: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields = fields
+        self.descending = descending
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        # A lazily shaped list (`.queryset` and `.shape`) is paged on its queryset, then shaped.
+        rows = getattr(queryset, "queryset", queryset)
+        shape = getattr(queryset, "shape", None)
+        page = keyset_page(
+            rows, fields=self.fields, descending=self.descending, limit=pagination.limit, after=pagination.cursor
+        )
+        return {
+            "count": self._items_count(rows),
+            "limit": pagination.limit,
+            "next_cursor": page.next_cursor,
+            "items": [shape(item) for item in page.items] if shape else page.items,
         }

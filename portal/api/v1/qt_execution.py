@@ -24,7 +24,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import Keyset, LimitOffset
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.core.errors import InvalidInput
@@ -335,9 +335,10 @@ EXEC = "/applications/{int:application_id}/qt/executions"
 
 
 @router.get(EXEC, response={200: list[ExecutionSummary], **responses(404)})
-@paginate(LimitOffset)
+@paginate(Keyset, fields=("executed_at", "id"))
 def qt_execution_list(request: HttpRequest, application_id: ObjectId, filters: Query[ExecutionListFilters]) -> Any:
-    """The application's test runs, newest first, with filters."""
+    """The application's test runs, newest first, with filters. Paged by cursor (a results import can add a
+    hundred thousand runs at once): follow `next_cursor` until it is null."""
     view = selectors.execution_list(
         user=caller(request),
         application_id=application_id,

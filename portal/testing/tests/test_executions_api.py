@@ -85,9 +85,12 @@ def test_listing_filtering_and_reading_runs(api_as, member, execution_app, other
     assert listed["count"] == 2 and [r["is_latest"] for r in listed["items"]] == [True, False]
     assert client.get(f"{base(execution_app)}/executions", {"latest_only": "true"}).json()["count"] == 1
     assert client.get(f"{base(execution_app)}/executions", {"status": "failed"}).json()["count"] == 0
-    assert (
-        client.get(f"{base(execution_app)}/executions", {"limit": 1, "offset": 1}).json()["items"][0]["id"] == first.pk
-    )
+    # Paged by cursor: the first page's next_cursor leads to the second; the last page has none.
+    page_one = client.get(f"{base(execution_app)}/executions", {"limit": 1}).json()
+    assert page_one["count"] == 2 and page_one["next_cursor"]
+    page_two = client.get(f"{base(execution_app)}/executions", {"limit": 1, "cursor": page_one["next_cursor"]}).json()
+    assert [r["id"] for r in page_two["items"]] == [first.pk] and page_two["next_cursor"] is None
+    assert_error(client.get(f"{base(execution_app)}/executions", {"cursor": "not-a-cursor"}), 422, "invalid_input")
     assert_error(client.get(f"{base(execution_app)}/executions", {"review": "maybe"}), 422, "invalid_input")
     one = client.get(f"{base(execution_app)}/executions/{first.pk}").json()
     assert one["id"] == first.pk and one["is_latest"] is False

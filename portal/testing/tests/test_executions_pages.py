@@ -3,6 +3,7 @@ refusals shown in the GOV.UK error summary with what was typed kept, another org
 and the list pages' queries constant in the number of rows."""
 
 import datetime
+import html
 import io
 import re
 
@@ -80,8 +81,20 @@ def test_filters_and_pages(client, member, execution_app):
     import_runs(member, execution_app, 60, datetime.datetime(2026, 3, 1, 9, 0))  # noqa: DTZ001
     client.force_login(member)
     first = client.get(url(execution_app, "executions/")).content.decode()
-    assert "60 runs" in first and "page 1 of 2" in first
-    assert 'rel="next"' in first
+    assert "60 runs" in first and "50 on this page" in first
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    # Paged by cursor: the next page holds the other 10 and leads back; a position that cannot be read shows
+    # the first page.
+    after = re.search(r'href="\?after=([^"]+)" rel="next"', first)
+    assert after is not None
+    second = client.get(url(execution_app, "executions/"), {"after": html.unescape(after.group(1))}).content.decode()
+    assert "10 on this page" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    before = re.search(r'href="\?before=([^"]+)" rel="prev"', second)
+    assert before is not None
+    back = client.get(url(execution_app, "executions/"), {"before": html.unescape(before.group(1))}).content.decode()
+    assert "50 on this page" in back and 'rel="prev"' not in back
+    nonsense = client.get(url(execution_app, "executions/"), {"after": "nonsense"})
+    assert nonsense.status_code == 200 and "50 on this page" in nonsense.content.decode()
     failed = client.get(url(execution_app, "executions/"), {"status": "failed"}).content.decode()
     assert "15 runs matching the filters" in failed
     assert "Clear filters" in failed

@@ -14,13 +14,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from portal.core.keyset import keyset_page
 from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.core.workbooks import XLSX_CONTENT_TYPE
 from portal.prequalification.forms import DateInputView
@@ -96,10 +97,20 @@ def defect_tags(defect: Defect) -> dict[str, Tag]:
 
 
 def _query(request: HttpRequest) -> str:
-    """The list's query string without its page number, for the pagination and export links."""
+    """The list's query string without its page position, for the pagination and export links."""
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return params.urlencode()
+
+
+def _cursor_url(query: str, name: str, cursor: str | None) -> str:
+    """The list's query string positioned after (or before) a cursor; empty without a cursor."""
+    if cursor is None:
+        return ""
+    params = QueryDict(query, mutable=True)
+    params[name] = cursor
+    return f"?{params.urlencode()}"
 
 
 def _paginate(request: HttpRequest, queryset: Any) -> Page[Any]:
@@ -139,14 +150,29 @@ def _executions_page(request: HttpRequest, application_id: int, errors: PageErro
     view = selectors.execution_list(
         user=request.user, application_id=application_id, filters=_execution_filters(request)
     )
-    page = _paginate(request, view.executions)
+    # Keyset pages: a results import can add a hundred thousand runs, and every page must cost the same.
+    # A position that cannot be read shows the first page, as a page number out of range shows the nearest.
+    try:
+        page = keyset_page(
+            view.executions,
+            fields=("executed_at", "id"),
+            limit=PAGE_SIZE,
+            after=request.GET.get("after") or None,
+            before=request.GET.get("before") or None,
+        )
+    except InvalidInput:
+        page = keyset_page(view.executions, fields=("executed_at", "id"), limit=PAGE_SIZE)
+    query = _query(request)
     context = {
         "view": view,
         "application": view.application,
         "task": view.task,
         "page": page,
-        "rows": [ExecutionRow(run) for run in page.object_list],
-        "query": _query(request),
+        "count": view.executions.count(),
+        "next_url": _cursor_url(query, "after", page.next_cursor),
+        "previous_url": _cursor_url(query, "before", page.previous_cursor),
+        "rows": [ExecutionRow(run) for run in page.items],
+        "query": query,
         "status_choices": selectors.choices_with_all(ExecutionStatus.choices, "Any status"),
         "batch_choices": selectors.choices_with_all(TestBatch.choices, "Any batch"),
         "review_choices": selectors.choices_with_all(ReviewState.choices, "Any"),
