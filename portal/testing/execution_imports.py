@@ -24,6 +24,7 @@ then Testing Assurance cannot accept it and it does not count as passed for exit
 import datetime
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.utils import timezone
@@ -61,7 +62,9 @@ DATE_FORMATS = (
 STEP_PATTERN = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(.+?)\s*$")
 
 
+@lru_cache(maxsize=1024)
 def _key(text: str) -> str:
+    # Cached: a workbook repeats a handful of status words in every row.
     return re.sub(r"[\s_-]+", " ", text.strip().lower())
 
 
@@ -260,15 +263,16 @@ class ResultsImporter(Importer):
             return value
         if isinstance(value, str) and value.strip():
             text = value.strip()
+            # ISO 8601 first: the usual form, and read in C (each format below is tried with strptime).
+            try:
+                return datetime.datetime.fromisoformat(text)
+            except ValueError:
+                pass
             for pattern in DATE_FORMATS:
                 try:
                     return datetime.datetime.strptime(text, pattern)  # noqa: DTZ007 (UK time, made aware after)
                 except ValueError:
                     continue
-            try:
-                return datetime.datetime.fromisoformat(text)
-            except ValueError:
-                pass
         if value is None or (isinstance(value, str) and not value.strip()):
             problem("executed_at", "enter the date and time the test was run")
         else:
