@@ -81,8 +81,12 @@ def workbook_file() -> dict[str, Any]:
     if WORKBOOK.exists():
         return {"file": str(WORKBOOK), "rows": ROWS, "bytes": WORKBOOK.stat().st_size, "cases": len(cases)}
     WORKBOOK.parent.mkdir(parents=True, exist_ok=True)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Results")
+    # Written the way Excel writes it, with the sheet's dimensions declared (openpyxl's write-only mode
+    # leaves them out, and then openpyxl's read-only mode parses the whole sheet once just to size it).
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Results"
     sheet.append(["Case", "Status", "Tester", "Executed at", "Notes", "Step results"])
     start = dt.datetime(2026, 1, 5, 8, 0)  # noqa: DTZ001 (UK time, as a workbook holds it)
     for n in range(ROWS):

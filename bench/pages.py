@@ -73,10 +73,21 @@ def _agenda_meeting() -> int:
     return meeting.pk
 
 
+def _last_page_cursor(application_id: int) -> str:
+    """The position from which the last page of the application's runs starts (its 20 oldest runs)."""
+    from portal.core.keyset import encode_cursor
+    from portal.testing.models import TestExecution
+
+    runs = TestExecution.objects.filter(application_id=application_id).order_by("executed_at", "id")
+    row = runs.values_list("executed_at", "id")[20]
+    return encode_cursor(row)
+
+
 def targets() -> list[Target]:
     app = _bench_application()
     qt = _qt_application()
     meeting = _agenda_meeting()
+    last = _last_page_cursor(app)
     return [
         Target("floor: /health/live", "floor", "", "/health/live"),
         Target("home", "page", "analyst", "/"),
@@ -89,6 +100,7 @@ def targets() -> list[Target]:
         Target("public register", "page", "", "/register/"),
         Target("test set", "page", "assurance", f"/applications/{qt}/qt/set/"),
         Target("executions list", "page", "assurance", f"/applications/{app}/qt/executions/"),
+        Target("executions list, last page", "page", "assurance", f"/applications/{app}/qt/executions/?after={last}"),
         Target("PAB agenda (meeting page)", "page", "secretary", f"/pab/meetings/{meeting}/"),
         Target("work-off items", "page", "analyst", "/work-off/"),
         Target("API work queue", "api", "analyst", "/api/v1/work-queue"),
@@ -97,6 +109,9 @@ def targets() -> list[Target]:
         Target("API register", "api", "", "/api/v1/register"),
         Target("API test set", "api", "assurance", f"/api/v1/applications/{qt}/qt/set"),
         Target("API executions", "api", "assurance", f"/api/v1/applications/{app}/qt/executions"),
+        Target(
+            "API executions, last page", "api", "assurance", f"/api/v1/applications/{app}/qt/executions?cursor={last}"
+        ),
         Target("API PAB meetings", "api", "secretary", "/api/v1/pab/meetings"),
         Target("API work-off items", "api", "analyst", "/api/v1/workoff/items"),
         Target("API notifications", "api", "analyst", "/api/v1/notifications"),
