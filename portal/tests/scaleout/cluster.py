@@ -348,9 +348,10 @@ class Cluster:
 
 class Browser:
     """A browser's cookie jar and requests, as they reach the app behind a TLS-terminating proxy:
-    every request says `X-Forwarded-Proto: https` and the same Host, whichever instance it reaches."""
+    every request says `X-Forwarded-Proto: https`, the same Host and the client's address as the proxy
+    adds it, whichever instance it reaches."""
 
-    HEADERS = {"X-Forwarded-Proto": "https", "Host": HOST}
+    HEADERS = {"X-Forwarded-Proto": "https", "Host": HOST, "X-Forwarded-For": "192.0.2.10"}
 
     def __init__(self) -> None:
         self.cookies: dict[str, str] = {}
