@@ -200,6 +200,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", "
 # tolerance either side, each code accepted once) with single-use recovery codes. Every staff role and
 # every Company Director must set one up before using the portal.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "portal.accounts.adapters.PortalMFAAdapter"
 MFA_TOTP_ISSUER = "MHHS Qualification Portal"
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_TOLERANCE = 0

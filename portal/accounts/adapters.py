@@ -3,6 +3,8 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -50,3 +52,24 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if not steps:
             return True
         return time.time() - float(steps[-1]["at"]) >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+
+
+class PortalMFAAdapter(DefaultMFAAdapter):
+    """Staff users and Company Directors may not remove their authenticator app themselves: they must
+    sign in with it. To move to a new phone, an administrator deletes the old one (admin, "Authenticators")
+    and the user sets up the new one at their next sign-in."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": (
+            "Your role needs two-factor authentication, so you cannot remove your authenticator app. "
+            "To move to a new phone, ask an administrator to reset it."
+        ),
+    }
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        from portal.accounts.mfa import user_requires_mfa
+
+        if authenticator.type == Authenticator.Type.TOTP and user_requires_mfa(authenticator.user):
+            return False
+        return super().can_delete_authenticator(authenticator)

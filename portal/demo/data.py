@@ -13,6 +13,10 @@ from portal.qualification.workflow import Action, ApplicationStatus, Decision
 
 # One password for every demo account, printed by `manage.py demo_logins`. Demo data only.
 DEMO_PASSWORD = "mhhs-demo-password"  # noqa: S105
+# The authenticator-app secret of every demo staff user and director (they must sign in with a second
+# factor): add it to an authenticator app as a "setup key", or print the current code with
+# `manage.py demo_totp`. Published, so demo data only (load_demo_data refuses production settings).
+DEMO_TOTP_SECRET = "MHHSDEMOQUALIFICATIONPORTAL23456"  # noqa: S105
 
 
 @dataclass(frozen=True)

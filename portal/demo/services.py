@@ -19,6 +19,8 @@ transaction, so a failure leaves nothing half-loaded.
 from dataclasses import dataclass, field
 from functools import cache
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -32,6 +34,7 @@ from portal.core.errors import ApplicationError
 from portal.demo.data import (
     APPLICATIONS,
     DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
     ORGANISATIONS,
     STAFF,
     USUAL_COMMENTS,
@@ -158,8 +161,18 @@ def _ensure_user(email: str, full_name: str, job_title: str, report: DemoLoadRep
     return user, True
 
 
+def _ensure_totp(user: User) -> None:
+    """Staff users and directors must sign in with an authenticator app: the demo ones share the
+    published demo secret."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(DEMO_TOTP_SECRET)}
+        )
+
+
 def _ensure_staff(spec: StaffSpec, report: DemoLoadReport) -> None:
     user, created = _ensure_user(spec.email, spec.full_name, spec.job_title, report)
+    _ensure_totp(user)
     if not created:
         return
     user.groups.add(Group.objects.get(name=spec.role.value))
@@ -196,6 +209,8 @@ def _ensure_organisation(spec: OrganisationSpec, report: DemoLoadReport) -> None
             user=user, organisation=organisation, defaults={"is_director": person.director}
         )
         report.memberships += int(created)
+        if person.director:
+            _ensure_totp(user)
 
 
 # --- applications ------------------------------------------------------------------------------

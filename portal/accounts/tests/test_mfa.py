@@ -148,11 +148,29 @@ def test_api_tokens_of_staff_need_an_authenticator():
     assert_error(ApiClient(secret).get("/api/v1/me"), 403, "mfa_enrolment_required")
 
 
-def test_removing_the_authenticator_is_audited_once(django_capture_on_commit_callbacks):
+def test_staff_cannot_remove_their_authenticator(django_capture_on_commit_callbacks):
     user = make_staff(Role.ELEXON_ANALYST)
     client = Client()
     sign_in(client, user)
     response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 200 and "cannot remove your authenticator app" in response.content.decode()
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    assert events("auth.mfa_removed") == 0
+
+
+def test_a_participant_member_may_remove_theirs_and_it_is_audited_once(org, django_capture_on_commit_callbacks):
+    member = make_member(org, totp=True)
+    client = Client()
+    sign_in(client, member)
+    response = client.post(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302
-    assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    assert not Authenticator.objects.filter(user=member, type=Authenticator.Type.TOTP).exists()
     assert AuditEvent.objects.filter(action="auth.mfa_removed", after__type="totp").count() == 1
+
+
+def test_the_admin_sign_in_is_the_portal_sign_in():
+    """The admin's own password-only form would skip throttling and the second factor."""
+    response = Client().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    posted = Client().post("/admin/login/", {"username": "x@example.test", "password": "y"})
+    assert posted.status_code == 302 and posted["Location"].startswith("/accounts/login/")

@@ -149,11 +149,14 @@ def test_the_api_records_a_decision_and_refuses_bad_ones(signed, staff, api_as, 
     assert_error(
         api_as(other_member).post(f"{url}/decisions", {"outcome": "approved", "rationale": "x"}), 404, "not_found"
     )
+    assert snapshot() == before
+
     # Step-up: a bearer token alone does not record a decision; the current authenticator code does.
     decide = {"outcome": "approved", "rationale": "Section 4.5 is complete."}
     assert_error(dip.post(f"{url}/decisions", decide), 403, "step_up_required")
     assert_error(dip.post(f"{url}/decisions", decide, HTTP_X_OTP="12345"), 403, "step_up_required")
-    assert snapshot() == before
+    assert not ApprovalDecision.objects.filter(application=application).exists()
+    assert Task.objects.get(application=application, code="approval_dip_manager").state != TaskState.COMPLETED
 
     made = dip.post(f"{url}/decisions", decide, HTTP_X_OTP=totp_code(TEST_TOTP_SECRET))
     assert made.status_code == 201 and made.json()["outcome"] == "approved"

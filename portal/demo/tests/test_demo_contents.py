@@ -2,11 +2,14 @@
 rolled back afterwards; every test here only reads it."""
 
 import re
+import time
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any, cast
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.contrib import admin
 from django.core.management import call_command
 from django.db import transaction
@@ -15,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
+from portal.accounts.mfa import totp_code, user_requires_mfa
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_roles
@@ -34,7 +38,7 @@ from portal.approvals.models import (
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_verify
 from portal.core.calendar import uk_today
-from portal.demo.data import APPLICATIONS, DEMO_PASSWORD, ORGANISATIONS
+from portal.demo.data import APPLICATIONS, DEMO_PASSWORD, DEMO_TOTP_SECRET, ORGANISATIONS
 from portal.demo.selectors import demo_login_list
 from portal.notifications.models import Notification
 from portal.participants.models import Membership, Mpid, Organisation, RoleGroup
@@ -270,6 +274,21 @@ def test_every_role_has_a_demo_user_who_holds_it_and_uses_the_demo_password() ->
     administrator = User.objects.get(email=next(x.email for x in logins if x.role == Role.ADMINISTRATOR))
     assert administrator.is_superuser and administrator.is_staff
     assert len(DEMO_PASSWORD) >= 12
+
+
+def test_demo_staff_and_directors_sign_in_with_the_published_authenticator_secret() -> None:
+    """They must use a second factor; the demo ones share one published secret (`manage.py demo_totp`)."""
+    must = [user for user in User.objects.all() if user_requires_mfa(user)]
+    assert must and any(Role.PARTICIPANT_DIRECTOR in user_roles(user) for user in must)
+    for user in must:
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        assert decrypt(authenticator.data["secret"]) == DEMO_TOTP_SECRET, user.email
+    out = StringIO()
+    call_command("demo_totp", stdout=out)
+    assert out.getvalue().split()[0] in {totp_code(DEMO_TOTP_SECRET, time.time() + delta) for delta in (-30, 0)}
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert DEMO_TOTP_SECRET in out.getvalue() and "demo_totp" in out.getvalue()
 
 
 def test_demo_logins_lists_a_login_for_every_role_with_the_password() -> None:

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 
 from portal.accounts.models import User
+from portal.documents.testing_support import current_otp_code
 from portal.factories import TEST_PASSWORD, MpidFactory, OrganisationFactory, make_member
 from portal.participants.models import Organisation
 from portal.qualification.models import Application
@@ -345,6 +346,18 @@ class Portal:
             page.get_by_label("E-mail address").fill(email)
             page.get_by_label("Password").fill(password)
             session.press("Sign in")
+        if session.path == "/accounts/2fa/authenticate/":
+            # Staff and directors then enter the code their authenticator app shows (computed from the
+            # secret the factories and the demo data give them).
+            code = current_otp_code(user)
+            if keyboard:
+                session.tab_to(page.get_by_label("Authenticator code"))
+                page.keyboard.type(code)
+                session.tab_to(page.get_by_role("button", name="Continue"))
+                session.key("Enter")
+            else:
+                page.get_by_label("Authenticator code").fill(code)
+                session.press("Continue")
         assert session.path == path, f"{email} signed in to {session.path}, not {path}\n{session.error_summary()}"
         self.sessions[email] = session
         return session

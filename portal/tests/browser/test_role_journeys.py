@@ -15,6 +15,7 @@ from portal.accounts.roles import Role
 from portal.activation.testing_support import activation_complete_checklist
 from portal.approvals.models import QualificationLetter
 from portal.approvals.testing_support import meeting_today
+from portal.documents.testing_support import current_otp_code
 from portal.factories import TEST_PASSWORD
 from portal.qualification.workflow import ApplicationStatus, TaskState
 from portal.registry.models import RegisterEntry
@@ -95,6 +96,7 @@ def test_a_data_service_is_approved_by_bsc_pab_and_the_dip_manager_only(portal, 
     signer = portal.open(director, f"/applications/{application.pk}/qad/sign/")
     signer.page.get_by_label("I have read the declaration and I make it").check()
     signer.page.get_by_label("Your password").fill(TEST_PASSWORD)
+    signer.page.get_by_label("Code from your authenticator app").fill(current_otp_code(director))
     signer.press("Sign the Final QAD")
 
     dip = portal.open(staff(Role.DIP_MANAGER), f"/applications/{application.pk}/approvals/dip_manager/")
@@ -157,6 +159,7 @@ def test_a_new_entrant_ldso_without_placing_reliance_marks_its_pqs_not_required(
     signer = portal.open(director, f"/applications/{application.pk}/qad/sign/")
     signer.page.get_by_label("I have read the declaration and I make it").check()
     signer.page.get_by_label("Your password").fill(TEST_PASSWORD)
+    signer.page.get_by_label("Code from your authenticator app").fill(current_otp_code(director))
     signer.press("Sign the Final QAD")
     assert application.tasks.get(code="director_signoff").state == TaskState.COMPLETED
 

@@ -15,7 +15,7 @@ from portal.activation.testing_support import activation_complete_checklist
 from portal.approvals.models import QualificationLetter
 from portal.approvals.testing_support import meeting_today
 from portal.core.calendar import uk_today
-from portal.documents.testing_support import qad_complete_answers
+from portal.documents.testing_support import current_otp_code, qad_complete_answers
 from portal.factories import TEST_PASSWORD
 from portal.prequalification.testing import pqs_fill_complete
 from portal.qualification.models import Application
@@ -133,6 +133,8 @@ def test_non_sit_supplier_from_a_new_application_to_active(portal, org, member, 
     signer.page.keyboard.press("Space")
     signer.tab_to(signer.page.get_by_label("Your password"))
     signer.page.keyboard.type(TEST_PASSWORD)
+    signer.tab_to(signer.page.get_by_label("Code from your authenticator app"))
+    signer.page.keyboard.type(current_otp_code(director))
     signer.tab_to(signer.page.get_by_role("button", name="Sign the Final QAD"))
     signer.key("Enter")
     assert task_state(application, "director_signoff") == TaskState.COMPLETED

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError
 
-from portal.demo.data import DEMO_PASSWORD
+from portal.demo.data import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.demo.selectors import demo_login_list
 
 
@@ -31,4 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (every one uses the password {DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.role.label:<{role_width}}  {login.email:<{email_width}}  {login.organisation}")
+        self.stdout.write(
+            "Staff and directors then enter the code of an authenticator app: add the setup key "
+            f"{DEMO_TOTP_SECRET} to one, or print the current code with `manage.py demo_totp`."
+        )
         self.stdout.write(f"Reference data and users: {url}/admin/ (as the administrator above).")
