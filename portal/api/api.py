@@ -41,6 +41,7 @@ from portal.api.v1 import (
     workoff,
 )
 from portal.core.errors import ApplicationError
+from portal.qualification.services import MAX_ATTACHMENTS
 
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
@@ -119,6 +120,22 @@ IDEMPOTENCY_KEY_PARAMETER = {
 _WRITE_METHODS = {method.lower() for method in idempotency.UNSAFE_METHODS}
 
 
+def _require_some_content_in_uploads(operation: dict[str, Any]) -> None:
+    """A required file of a multipart body must hold something, and a required list of files at least one
+    (an empty file part is no file to Django); a list of files holds at most the ten a request may attach.
+    The document says so rather than promising to accept what the operation refuses."""
+    body = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {})
+    required = set(body.get("required", ()))
+    for name, field in body.get("properties", {}).items():
+        if field.get("type") == "array" and field.get("items", {}).get("format") == "binary":
+            field.setdefault("maxItems", MAX_ATTACHMENTS)
+            if name in required:
+                field.setdefault("minItems", 1)
+                field["items"].setdefault("minLength", 1)
+        elif name in required and field.get("format") == "binary":
+            field.setdefault("minLength", 1)
+
+
 class PortalAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         """Every write documents the `Idempotency-Key` header and its 409 and 422 answers, and one with a
@@ -132,6 +149,7 @@ class PortalAPI(NinjaAPI):
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == idempotency.HEADER for p in parameters):
                     parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
+                _require_some_content_in_uploads(operation)
                 answers = operation.setdefault("responses", {})
                 statuses = [(409, "Conflict"), (422, "Unprocessable Entity")]
                 if "requestBody" in operation:

@@ -46,7 +46,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 # Printable ASCII (RFC 9110 visible characters and inner spaces), as an sf-string may hold.
 KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
-_KEY_RE = re.compile(KEY_PATTERN)
+KEY_RE = re.compile(KEY_PATTERN)
 # Headers of the first answer that are part of what it says, repeated on a replay.
 _KEPT_HEADERS = ("Location", "Content-Disposition", "Retry-After")
 # A claim whose request has not answered after this long was abandoned (the process died): take it over.
@@ -66,7 +66,7 @@ def key_ttl() -> timedelta:
 
 
 def key_validate(value: str) -> str:
-    if not _KEY_RE.fullmatch(value):
+    if not KEY_RE.fullmatch(value):
         raise InvalidInput(
             f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters "
             "(a UUID, for example), without leading or trailing spaces.",
