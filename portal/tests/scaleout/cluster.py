@@ -236,14 +236,11 @@ class Cluster:
                 "EMAIL_PORT": str(smtp_port),
                 "PORTAL_LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
+                # Each instance keeps its connections in psycopg's pool, as a production deployment would.
+                "PORTAL_DB_POOL_MIN": "1",
+                "PORTAL_DB_POOL_MAX": str(self.web_threads),
             }
         )
-        try:
-            import psycopg_pool  # noqa: F401
-        except ImportError:
-            pass
-        else:  # with the pool package installed, the instances also run with a connection pool
-            env.update({"PORTAL_DB_POOL_MIN": "1", "PORTAL_DB_POOL_MAX": str(self.web_threads)})
         return env
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
