@@ -5,7 +5,7 @@
   Manager, the relevant industry parties), kept by administrators.
 - `OutboundEmail`: one e-mail to one such address.
 
-Each e-mail has a delivery state (`queued`, `sent`, `failed`), a count of the jobs queued to send it,
+Each e-mail has a delivery state (`queued`, `sending`, `sent`, `failed`), a count of the jobs queued to send it,
 and a stable Message-ID; see `portal.notifications.services` for the delivery guarantee.
 """
 
@@ -22,6 +22,9 @@ from portal.core.models import TimeStampedModel
 
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Being handed to the mail server: recorded (committed) just before MAIL FROM, RCPT TO and DATA.
+    # Left so by a worker that died mid-conversation: the server may or may not hold the message.
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 

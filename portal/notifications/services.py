@@ -9,30 +9,43 @@ because a process died after the commit. With the RQ backend (ADR 0011) the job 
 transaction commits, never on a rollback; a job lost between the commit and Redis leaves its row
 unsent, and the requeue below sends it.
 
-**Sending once.** The send services lock the message's row (`SELECT … FOR UPDATE`; on SQLite the
-`BEGIN IMMEDIATE` write lock), check that it is not already sent, send it over SMTP, and mark it sent
-in that same transaction. A second job for the same message, or two workers at once, wait for the
-lock and then find it sent: they send nothing.
+**Sending once.** A send job reads the message and does nothing if it is sent (or being sent by
+another job). Otherwise it connects to the mail server, then *claims* the message — `queued` or
+`failed` becomes `sending` in one conditional UPDATE, which only one worker can win — and commits that
+before MAIL FROM, RCPT TO and DATA; it marks the message `sent` (another commit) as soon as the server
+has accepted it, and only then says QUIT. No transaction or row lock is held while the mail server
+answers (on SQLite a held write lock would stop every other writer for as long as the server stalls).
+A second job, or a second worker, finds the message `sending` or `sent` and sends nothing.
 
-**Recognisably the same message.** Every e-mail carries a Message-ID built from its row
-(`<notification-123.20261122102700@qualification.example>`; see `message_id`), the same on every
-attempt. One window cannot be closed by any database: the SMTP server has accepted the message but
-the process dies before the "sent" mark commits. The row is then still queued, and the requeue
-command sends it again, with the same Message-ID, so mail systems and people can recognise the
-duplicate. That is "at least once, with a stable identity", not "exactly once"; it is the most SMTP
-allows.
+**Recognisably the same message, and what "never sent twice" means.** Every e-mail carries a
+Message-ID built from its row (`<notification-123.20261122102700@qualification.example>`; see
+`message_id`), the same on every attempt. Where a worker can die:
 
-**Never lost.** A job whose worker died mid-send stays "running" for ever; a failed send (a refused
-recipient, the relay down) leaves the row `failed`. `email_requeue_stale` (the command
-`manage.py requeue_stale_email --older-than-minutes 15`, run from cron) finds queued or failed messages
-older than the threshold with no pending job, and queues a new job for each, at most
-`MAX_ATTEMPTS` jobs per message in all; a message that reaches the limit stays `failed` and is
-reported (the command's output and an error in the log) for an operator to look at.
+- before the claim (while connecting, say): the message is still `queued`, certainly not sent; it is
+  sent once later;
+- after the server accepted it and the "sent" mark committed (waiting for the reply to QUIT, say): it
+  is `sent` and never sent again;
+- between the claim and the "sent" mark (the message is on the wire, or the server has it but its
+  acceptance has not been recorded): the message stays `sending`. SMTP gives no way to ask a server
+  whether it holds a message, so the portal cannot know whether it arrived. The requeue records that
+  the attempt was interrupted (`INTERRUPTED`, and a warning in the log) and sends it again, with the
+  same Message-ID, so that the receiving system (or a person) can drop the duplicate. In that window,
+  and only there, delivery is "at least once, with a stable identity"; everywhere else it is exactly
+  once.
+
+**Never lost.** A job whose worker died mid-send stays "running" for ever (its message `queued` or
+`sending`); a failed send (a refused recipient, the relay down) leaves the row `failed`.
+`email_requeue_stale` (the command `manage.py requeue_stale_email --older-than-minutes 15`, run from
+cron) finds queued, sending or failed messages older than the threshold with no pending job, and
+queues a new job for each, at most `MAX_ATTEMPTS` jobs per message in all; a message that reaches the
+limit stays `failed` and is reported (the command's output and an error in the log) for an operator.
 """
 
+import contextlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import smtplib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +54,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -58,6 +71,10 @@ SUBJECT_PREFIX = "[MHHS Qualification] "
 # How many send jobs a message gets in all (the first and the requeues) before it is left failed.
 MAX_ATTEMPTS = 5
 MAX_ERROR_LENGTH = 1000
+INTERRUPTED = (
+    "The worker stopped while handing this e-mail to the mail server, which may have accepted it; "
+    "it is sent again with the same Message-ID."
+)
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 
 
@@ -140,16 +157,9 @@ def notification_send_email(*, notification_id: int) -> None:
 
     A failed attempt is recorded on the notification (`failed`, with the error) and the error raised
     again, so the job is recorded as failed too; the requeue command tries again later."""
-    try:
-        with transaction.atomic():
-            notification = (
-                Notification.objects.select_for_update(of=("self",))
-                .select_related("recipient")
-                .filter(pk=notification_id)
-                .first()
-            )
-            if notification is None or notification.email_status == EmailStatus.SENT:
-                return
+
+    def build(notification: Notification) -> tuple[EmailMessage, dict[str, Any]]:
+        return (
             _message(
                 to=notification.recipient.email,
                 subject=notification.subject,
@@ -157,16 +167,17 @@ def notification_send_email(*, notification_id: int) -> None:
                 link=notification.link,
                 attachments=notification.attachments,
                 message_id=message_id("notification", notification.pk, notification.created_at),
-            ).send(fail_silently=False)
-            notification.email_status = EmailStatus.SENT
-            notification.emailed_at = timezone.now()
-            notification.last_error = ""
-            notification.save(update_fields=["email_status", "emailed_at", "last_error"])
-    except Exception as exc:
-        Notification.objects.filter(pk=notification_id).exclude(email_status=EmailStatus.SENT).update(
-            email_status=EmailStatus.FAILED, last_error=_describe(exc)
+            ),
+            {},
         )
-        raise
+
+    _deliver(
+        Notification._default_manager.select_related("recipient"),
+        notification_id,
+        status_field="email_status",
+        sent_field="emailed_at",
+        build=build,
+    )
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> None:
@@ -233,27 +244,74 @@ def email_distribution_list(
 
 def outbound_email_send(*, outbound_email_id: int) -> None:
     """Send one e-mail to a distribution list's address, once (as `notification_send_email`)."""
+
+    def build(email: OutboundEmail) -> tuple[EmailMessage, dict[str, Any]]:
+        email_id = email.message_id or message_id("outbound", email.pk, email.created_at)
+        message = _message(
+            to=email.to_address,
+            subject=email.subject,
+            body=email.body,
+            link=email.link,
+            attachments=email.attachments,
+            message_id=email_id,
+        )
+        return message, {"message_id": email_id}
+
+    _deliver(
+        OutboundEmail._default_manager.all(),
+        outbound_email_id,
+        status_field="status",
+        sent_field="sent_at",
+        build=build,
+    )
+
+
+def _deliver(
+    rows: Any,
+    pk: int,
+    *,
+    status_field: str,
+    sent_field: str,
+    build: Callable[[Any], tuple[EmailMessage, dict[str, Any]]],
+) -> None:
+    """Hand one message to the mail server, recording each stage in a commit of its own, outside any
+    long transaction (no row or database lock is held while the mail server answers):
+
+    1. connect to the server (and greet it): nothing of the message has been sent;
+    2. claim the message — `queued` or `failed` becomes `sending`, a conditional UPDATE that only one
+       worker can win — just before MAIL FROM, RCPT TO and DATA;
+    3. once the server has answered the end of DATA with its acceptance, mark it `sent`;
+    4. only then say QUIT.
+
+    A worker that dies before step 2 leaves the message `queued`: certainly not sent, the requeue sends
+    it. One that dies between 2 and 3 leaves it `sending`: the server may or may not hold it, which SMTP
+    gives no way to ask; the requeue sends it again with the same Message-ID (see the module docstring).
+    One that dies after 3 (waiting for the reply to QUIT, say) leaves it `sent`: never sent again."""
+    row = rows.filter(pk=pk).first()
+    if row is None or getattr(row, status_field) in (EmailStatus.SENT, EmailStatus.SENDING):
+        # Sent already; or another job is sending it now, or died doing so (the requeue decides).
+        return
+    claimable = {f"{status_field}__in": [EmailStatus.QUEUED, EmailStatus.FAILED]}
     try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.select_for_update().filter(pk=outbound_email_id).first()
-            if email is None or email.status == EmailStatus.SENT:
-                return
-            email.message_id = email.message_id or message_id("outbound", email.pk, email.created_at)
-            _message(
-                to=email.to_address,
-                subject=email.subject,
-                body=email.body,
-                link=email.link,
-                attachments=email.attachments,
-                message_id=email.message_id,
-            ).send(fail_silently=False)
-            email.status = EmailStatus.SENT
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            email.save(update_fields=["status", "sent_at", "message_id", "last_error"])
+        message, also = build(row)
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        try:
+            if not rows.model._default_manager.filter(pk=pk, **claimable).update(
+                **{status_field: EmailStatus.SENDING}, **also
+            ):
+                return  # another worker claimed it between our read and now
+            connection.send_messages([message])
+            rows.model._default_manager.filter(pk=pk, **{status_field: EmailStatus.SENDING}).update(
+                **{status_field: EmailStatus.SENT, sent_field: timezone.now(), "last_error": ""}
+            )
+        finally:
+            # QUIT after the "sent" mark: a failure to say goodbye does not unsend the message.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.close()
     except Exception as exc:
-        OutboundEmail.objects.filter(pk=outbound_email_id).exclude(status=EmailStatus.SENT).update(
-            status=EmailStatus.FAILED, last_error=_describe(exc)
+        rows.model._default_manager.filter(pk=pk).exclude(**{status_field: EmailStatus.SENT}).update(
+            **{status_field: EmailStatus.FAILED, "last_error": _describe(exc)}
         )
         raise
 
@@ -385,6 +443,13 @@ def _requeue_one(kind: _Kind, pk: int, *, cutoff: datetime, max_attempts: int) -
             return ""
         if _has_pending_job(kind, pk, cutoff):
             return ""
+        if getattr(message, kind.status_field) == EmailStatus.SENDING:
+            # Its worker died while handing it to the mail server (its job is no longer pending): the
+            # server may hold it. It is sent again, with the same Message-ID, and the log says so.
+            setattr(message, kind.status_field, EmailStatus.FAILED)
+            message.last_error = INTERRUPTED
+            message.save(update_fields=[kind.status_field, "last_error"])
+            logger.warning("%s %s was interrupted while being handed to the mail server.", kind.label, pk)
         if message.attempts >= max_attempts:
             if getattr(message, kind.status_field) != EmailStatus.FAILED or not message.last_error:
                 setattr(message, kind.status_field, EmailStatus.FAILED)

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Model
@@ -315,26 +316,32 @@ def test_a_message_accepted_just_before_its_worker_died_is_sent_again_with_the_s
     smtp_server, monkeypatch
 ):
     """The one window no database closes: the SMTP server accepted the message and the process died
-    before the "sent" mark committed. The message goes out again, recognisably the same."""
+    before the "sent" mark committed. The message was recorded as being sent; the requeue sends it
+    again, recognisably the same, and records why. (With real processes and SIGKILL at each point of
+    the conversation: `test_crash_safety.py`.)"""
     with transaction.atomic():
         (email,) = email_distribution_list(code=REC_CONTRACT_MANAGER, subject="Register updated", body="B")
-    send = EmailMessage.send
+    send_messages = SmtpBackend.send_messages
 
-    def send_then_die(self: EmailMessage, fail_silently: bool = False) -> None:
-        send(self, fail_silently=fail_silently)
+    def send_then_die(self: SmtpBackend, messages: list[EmailMessage]) -> int:
+        sent = send_messages(self, messages)
         raise SystemExit("the worker was killed")  # before the "sent" mark is committed
+        return sent  # pragma: no cover
 
-    monkeypatch.setattr(EmailMessage, "send", send_then_die)
-    run_worker()
-    monkeypatch.setattr(EmailMessage, "send", send)
+    monkeypatch.setattr(SmtpBackend, "send_messages", send_then_die)
+    run_worker()  # the worker records the job as failed; the message stays as the dying send left it
+    monkeypatch.setattr(SmtpBackend, "send_messages", send_messages)
 
     email.refresh_from_db()
-    assert email.status != SENT and len(smtp_server.received) == 1
+    assert email.status == EmailStatus.SENDING and len(smtp_server.received) == 1
     age(OutboundEmail, email.pk)
+    DBTaskResult.objects.update(started_at=timezone.now() - timedelta(minutes=30))  # its worker is long gone
     requeue()
+    email.refresh_from_db()
+    assert (email.status, email.last_error) == (FAILED, services.INTERRUPTED)
     run_worker()
 
     first, second = (r.message for r in smtp_server.received)
     assert first["Message-ID"] == second["Message-ID"] == email.message_id
     email.refresh_from_db()
-    assert email.status == SENT
+    assert (email.status, email.last_error) == (SENT, "")
