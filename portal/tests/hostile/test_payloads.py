@@ -295,3 +295,17 @@ def test_text_a_spreadsheet_would_run_comes_back_escaped_in_downloads(formula, m
     cells = [value for row in sheet.iter_rows(values_only=True) for value in row if isinstance(value, str)]
     assert "'" + formula in cells
     assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for cell in cells)
+
+
+def test_validation_errors_are_listed_fifty_at_most(rf):
+    from ninja.errors import ValidationError
+
+    from portal.api.api import api
+
+    problems = [{"loc": ("body", "payload", f"f{i}"), "msg": "bad", "type": "x"} for i in range(120)]
+    response = api.on_exception(rf.post("/api/v1/applications"), ValidationError(problems))
+    body = json.loads(response.content)
+    assert response.status_code == 422
+    assert len(body["details"]["errors"]) == 50
+    assert body["details"]["error_count"] == 120
+    assert body["message"] == "The request is not valid: f0: bad (and 119 more)"
