@@ -9,8 +9,11 @@ import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.core.management import call_command
+from django.test import Client
 
+from portal.accounts.mfa import totp_code
 from portal.accounts.roles import Role
+from portal.accounts.tests.conftest import Clock, sign_in
 from portal.audit.models import AuditEvent
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.documents.models import DirectorSignature, QadAnswer, SigningDelegate
@@ -29,7 +32,7 @@ from portal.documents.services import (
 from portal.documents.signing import sha256_text, signature_check
 from portal.documents.testing_support import current_otp_code
 from portal.documents.workflow import SignatureStatus, SignedAs
-from portal.factories import TEST_PASSWORD, make_member
+from portal.factories import TEST_PASSWORD, TEST_TOTP_SECRET, make_member
 from portal.notifications.models import Notification
 from portal.qualification.models import Task
 from portal.qualification.permissions import can_take
@@ -333,3 +336,17 @@ def test_members_do_not_appoint_delegates(org, member, director):
     with pytest.raises(PermissionDenied):
         signing_delegate_grant(actor=member, organisation_id=org.pk, user_id=other.pk)
     assert not SigningDelegate.objects.exists()
+
+
+def test_signing_is_a_step_up_the_code_used_to_sign_in_is_not_accepted_again(agreed, director, monkeypatch):
+    """Signing re-checks both factors at that moment: the code entered at sign-in cannot sign; the
+    next one, 30 seconds later, can."""
+    clock = Clock(monkeypatch)
+    code = totp_code(TEST_TOTP_SECRET)
+    assert sign_in(Client(), director, code=code).status_code == 302
+    before = snapshot()
+    with pytest.raises(PermissionDenied, match="not correct"):
+        sign(director, agreed, otp_code=code)
+    assert snapshot() == before
+    clock.forward(30)
+    assert sign(director, agreed, otp_code=totp_code(TEST_TOTP_SECRET)).is_valid

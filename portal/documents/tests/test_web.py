@@ -11,6 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.documents.models import Clarification, DirectorSignature, EvidenceFile, QadAnswer, SigningDelegate
 from portal.documents.selectors import declaration_current
 from portal.documents.services import clarification_raise, qad_answer_save
+from portal.documents.testing_support import current_otp_code
 from portal.documents.workflow import SignatureStatus
 from portal.factories import TEST_PASSWORD, make_member
 from portal.qualification.models import Task
@@ -194,7 +195,13 @@ def test_signing_in_the_browser(as_user, director, member, make_application, sta
     wrong = client.post(url, {"declaration_version": version, "password": "wrong", "confirm": "on"})
     assert wrong.status_code == 403 and error_summary(wrong) == ["The password is not correct."]
     assert not DirectorSignature.objects.exists()
-    done = client.post(url, {"declaration_version": version, "password": TEST_PASSWORD, "confirm": "on"})
+    # Directors have an authenticator app: signing is a step-up, the password and a current code.
+    assert 'name="otp_code"' in body(page)
+    no_code = client.post(url, {"declaration_version": version, "password": TEST_PASSWORD, "confirm": "on"})
+    assert no_code.status_code == 403
+    assert error_summary(no_code) == ["Enter the code from your authenticator app as well as your password."]
+    signing = {"declaration_version": version, "password": TEST_PASSWORD, "confirm": "on"}
+    done = client.post(url, {**signing, "otp_code": current_otp_code(director)})
     assert done.status_code == 302 and done["Location"].endswith("/qad/signature/")
     status = client.get(done["Location"])
     signature = DirectorSignature.objects.get()
