@@ -19,6 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+from allauth.mfa.models import Authenticator
 from django.test import Client
 
 from portal.accounts.models import User
@@ -42,15 +47,18 @@ SUBJECTS: list[str] = [ANONYMOUS, MEMBER, DIRECTOR, *[role.value for role in STA
 
 
 def sign_in(client: Client, user: User) -> Client:
-    """Sign `user` in on `client` as after the password and the authenticator code."""
+    """Sign `user` in on `client` as after the password and the authenticator code, recorded in the
+    session the way allauth records them (as portal/conftest.py's `force_login` does for a test; this
+    one also serves the package-scoped clients, which that function-scoped patch does not reach)."""
     client.force_login(user)
-    session = client.session
     now = time.time()
-    session["account_authentication_methods"] = [
-        {"method": "password", "at": now, "email": user.email},
-        {"method": "mfa", "at": now, "type": "totp"},
-    ]
-    session["account_authentication_methods_user"] = str(user.pk)
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    mfa: dict[str, Any] = {"method": "mfa", "at": now, "type": "totp"}
+    if authenticator is not None:
+        mfa["id"] = authenticator.pk
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [{"method": "password", "at": now, "email": user.email}, mfa]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return client
 
