@@ -46,7 +46,7 @@ def snapshot() -> Snapshot:
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state", "waiting_on")),
         statuses=tuple(Application.objects.order_by("pk").values_list("pk", "status")),
         entries=TaskEntry.objects.count(),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

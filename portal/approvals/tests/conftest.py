@@ -101,7 +101,7 @@ def snapshot() -> Snapshot:
         targets=tuple(PabTarget.objects.order_by("pk").values_list()),
         reminders=DeadlineReminder.objects.count(),
         feeds=tuple(CalendarFeed.objects.order_by("pk").values_list("pk", "nonce", "token_hash")),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
         applications=tuple(Application.objects.order_by("pk").values_list("pk", "status")),

@@ -218,7 +218,7 @@ def snapshot() -> Snapshot:
         papers=tuple(PabPaper.objects.order_by("pk").values_list()),
         packs=tuple(PabPack.objects.order_by("pk").values_list()),
         letters=tuple(QualificationLetter.objects.order_by("pk").values_list()),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

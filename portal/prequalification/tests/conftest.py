@@ -94,7 +94,7 @@ def snapshot() -> Snapshot:
         evidence=EvidenceFile.objects.count(),
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state", "waiting_on")),
         entries=TaskEntry.objects.count(),
-        audit=AuditEvent.objects.count(),
+        audit=AuditEvent.objects.exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

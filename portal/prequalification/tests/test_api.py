@@ -101,7 +101,7 @@ ITEM_JSON = {
 
 
 def _audit_count() -> int:
-    return AuditEvent.objects.exclude(action__startswith="api_token.").count()
+    return AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count()
 
 
 # --- the PQS ----------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def snapshot() -> Snapshot:
         ),
         entries=TaskEntry.objects.count(),
         attachments=Attachment.objects.count(),
-        audit_events=AuditEvent.objects.count(),
+        audit_events=AuditEvent.objects.exclude(action="authz.denied").count(),
         audit_head=AuditChainHead.objects.filter(id=1).values_list("last_sequence", "last_hash").first(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),

@@ -67,7 +67,7 @@ def state() -> State:
         ),
         snapshots=RttmSnapshot.objects.count(),
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state")),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

@@ -83,7 +83,7 @@ def snapshot() -> Snapshot:
         files=stored_files(),
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state", "waiting_on")),
         entries=TaskEntry.objects.count(),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

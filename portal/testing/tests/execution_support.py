@@ -286,7 +286,7 @@ def snapshot() -> Snapshot:
         entries=DefectEntry.objects.count(),
         reports=CompletionReport.objects.count(),
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state", "waiting_on")),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )

@@ -237,7 +237,7 @@ def snapshot() -> Snapshot:
         planned=tuple(PlannedExecution.objects.order_by("pk").values_list()),
         readiness=tuple(ReadinessConfirmation.objects.order_by("pk").values_list("pk", "item_id", "ready", "note")),
         tasks=tuple(Task.objects.order_by("pk").values_list("pk", "state", "waiting_on")),
-        audit=AuditEvent.objects.exclude(action__startswith="api_token.").count(),
+        audit=AuditEvent.objects.exclude(action__startswith="api_token.").exclude(action="authz.denied").count(),
         notifications=Notification.objects.count(),
         jobs=DBTaskResult.objects.count(),
     )
