@@ -11,10 +11,12 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.operation import Operation
+from ninja.parser import Parser
 
 from portal.api import errors, idempotency
 from portal.api.auth import bearer_auth, session_auth
@@ -40,7 +42,7 @@ from portal.api.v1 import (
     tasks,
     workoff,
 )
-from portal.core.errors import ApplicationError
+from portal.core.errors import ApplicationError, InvalidInput
 from portal.qualification.services import MAX_ATTACHMENTS
 
 DESCRIPTION = """
@@ -136,6 +138,20 @@ def _require_some_content_in_uploads(operation: dict[str, Any]) -> None:
             field.setdefault("minLength", 1)
 
 
+class SingleValueParser(Parser):
+    """Query strings and form fields as ninja reads them, except that a parameter that takes one value
+    given several times (`?route=a&route=b`) is refused rather than silently read as its last value."""
+
+    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        for key in data:
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                raise InvalidInput(
+                    f"The parameter “{key[:40]}” takes one value; it was given {len(data.getlist(key))}.",
+                    details={"field": key[:40]},
+                )
+        return super().parse_querydict(data, list_fields, request)
+
+
 class PortalAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         """Every write documents the `Idempotency-Key` header and its 409 and 422 answers, and one with a
@@ -187,6 +203,7 @@ api = PortalAPI(
     description=DESCRIPTION.strip(),
     urls_namespace="api",
     auth=[bearer_auth, session_auth],
+    parser=SingleValueParser(),
 )
 errors.install(api)
 

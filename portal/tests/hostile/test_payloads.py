@@ -309,3 +309,9 @@ def test_validation_errors_are_listed_fifty_at_most(rf):
     assert len(body["details"]["errors"]) == 50
     assert body["details"]["error_count"] == 120
     assert body["message"] == "The request is not valid: f0: bad (and 119 more)"
+
+
+def test_a_parameter_given_twice_is_refused_not_read_as_its_last_value(client, member, bearer):
+    response = client.get("/api/v1/applications?route=a&route=non_sit_supplier_agent", headers=bearer(member))
+    result = _error(response, 422, "invalid_input")
+    assert result["message"] == "The parameter “route” takes one value; it was given 2."
