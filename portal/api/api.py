@@ -139,11 +139,12 @@ def _require_some_content_in_uploads(operation: dict[str, Any]) -> None:
 
 
 class SingleValueParser(Parser):
-    """Query strings and form fields as ninja reads them, except that a parameter that takes one value
-    given several times (`?route=a&route=b`) is refused rather than silently read as its last value."""
+    """Query strings as ninja reads them, except that a parameter that takes one value given several
+    times (`?route=a&route=b`) is refused rather than silently read as its last value."""
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
-        for key in data:
+        # Query strings only: a form body may carry fields the operation does not read, repeated or not.
+        for key in data if data is request.GET else ():
             if key not in list_fields and len(data.getlist(key)) > 1:
                 raise InvalidInput(
                     f"The parameter “{key[:40]}” takes one value; it was given {len(data.getlist(key))}.",
