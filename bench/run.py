@@ -306,11 +306,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.render:
         path = Path(args.render)
-        result = json.loads(path.read_text())
-        result["verdicts"] = verdicts(result)
-        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        (RESULTS / ("quick.md" if result["settings"].get("quick") else "latest.md")).write_text(markdown(result))
-        print(markdown(result))
+        stored: dict[str, Any] = json.loads(path.read_text())
+        stored["verdicts"] = verdicts(stored)
+        path.write_text(json.dumps(stored, indent=2, ensure_ascii=False) + "\n")
+        (RESULTS / ("quick.md" if stored["settings"].get("quick") else "latest.md")).write_text(markdown(stored))
+        print(markdown(stored))
         return
     skip = set(filter(None, args.skip.split(",")))
     RESULTS.mkdir(parents=True, exist_ok=True)
