@@ -746,7 +746,7 @@ class Generator:
         from django.db import transaction
 
         from portal.audit.models import AuditChainHead, AuditEvent
-        from portal.audit.services import GENESIS_HASH, event_digest
+        from portal.audit.services import CHAIN_COLUMNS, GENESIS_HASH, event_digest
 
         with transaction.atomic():
             head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
@@ -806,27 +806,7 @@ class Generator:
             first_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
             if first_id >= sequence + 1:
                 raise RuntimeError("audit event ids ahead of their sequence numbers: start from a fresh database")
-            self.copier.copy(
-                AuditEvent,
-                [
-                    "id",
-                    "sequence",
-                    "occurred_at",
-                    "actor_id",
-                    "actor_label",
-                    "action",
-                    "target_type",
-                    "target_id",
-                    "organisation_id",
-                    "application_id",
-                    "summary",
-                    "before",
-                    "after",
-                    "prev_hash",
-                    "hash",
-                ],
-                rows(),
-            )
+            self.copier.copy(AuditEvent, ["id", *CHAIN_COLUMNS], rows())
             self.copier.reset_sequences([AuditEvent])
             AuditChainHead.objects.filter(id=1).update(last_sequence=sequence, last_hash=prev)
 

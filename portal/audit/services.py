@@ -222,8 +222,8 @@ class ChainAnchor:
         )
 
 
-# The columns read by the verifier, in this order; `hash` last.
-_VERIFY_COLUMNS = (
+# The columns of an event that the chain covers, in the order the verifier reads them; `hash` last.
+CHAIN_COLUMNS = (
     "sequence",
     "occurred_at",
     "actor_id",
@@ -326,7 +326,7 @@ def _verify_query() -> str:
     field converters (the JSON text and the timestamp are read the way they were hashed)."""
     quote = connection.ops.quote_name
     column = {field.attname: quote(str(field.column)) for field in AuditEvent._meta.concrete_fields}
-    columns = ", ".join(column[name] for name in _VERIFY_COLUMNS)
+    columns = ", ".join(column[name] for name in CHAIN_COLUMNS)
     sequence = column["sequence"]
     return (
         f"SELECT {columns} FROM {quote(AuditEvent._meta.db_table)} WHERE {sequence} > %s "  # noqa: S608 - names from the model
