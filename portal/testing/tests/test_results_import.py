@@ -222,12 +222,13 @@ def test_an_external_entity_in_the_sheet_is_refused(member, execution_app):
         return evil + body.replace(b"<t>Tess Tester</t>", b"<t>&secret;</t>", 1)
 
     content = _rewrite(results_workbook(good_rows(2), write_only=False), SHEET, inject)
-    before = snapshot()
-    job = run_import(member, execution_app, content)
-    assert job.status == ImportStatus.FAILED
-    assert "not allowed (such as external entities" in job.errors[0]["reason"]
-    assert "root:" not in str(job.errors)
+    before, jobs = snapshot(), import_jobs()
+    # Refused when it is sent, before a job is queued or the entity read.
+    with pytest.raises(InvalidInput, match="not allowed in an Office document") as refused:
+        run_import(member, execution_app, content)
+    assert "root:" not in str(refused.value)
     assert snapshot().executions == before.executions
+    assert import_jobs() == jobs
 
 
 def test_an_entity_in_the_workbook_part_is_refused_too(member, execution_app):
@@ -235,9 +236,8 @@ def test_an_entity_in_the_workbook_part_is_refused_too(member, execution_app):
         body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
         return b'<?xml version="1.0"?><!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa">]>' + body
 
-    job = run_import(member, execution_app, _rewrite(results_workbook(good_rows(2)), "xl/workbook.xml", inject))
-    assert job.status == ImportStatus.FAILED
-    assert "not allowed" in job.errors[0]["reason"]
+    with pytest.raises(InvalidInput, match="not allowed in an Office document"):
+        run_import(member, execution_app, _rewrite(results_workbook(good_rows(2)), "xl/workbook.xml", inject))
 
 
 def test_an_executable_renamed_xlsx_is_refused_before_anything_is_queued(member, execution_app):
