@@ -18,6 +18,7 @@ help:
 	@echo "make test   lint, type checks, migration check and the test suite (SQLite, then PostgreSQL if DATABASE_URL is set)"
 	@echo "make lint   ruff and import-linter only"
 	@echo "make browser  install Debian's chromium for the browser journeys (make test does it)"
+	@echo "make bench  generate the benchmark data (PostgreSQL, 1x and 10x national scale) and measure (docs/performance.md)"
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
