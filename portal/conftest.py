@@ -74,8 +74,10 @@ def _force_login_passes_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """The reference data comes from a data migration; tests that flush the database (transactional
-    ones) get it loaded again."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    ones, whether they ask for the fixture or carry `django_db(transaction=True)`) get it loaded again."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional_mark = marker is not None and bool(marker.kwargs.get("transaction", marker.args[:1] == (True,)))
+    if transactional_mark or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
         load_all_reference_data()
 
 
