@@ -26,6 +26,9 @@ from portal.api import idempotency
 POSITIVE_DATA_GAPS = {
     # `step_results` is a form field holding JSON (a list of steps): a string schema cannot say so.
     "POST /v1/applications/{application_id}/qt/executions/upload": "a form field holding JSON",
+    # The MPID must be one the organisation holds, and the market role and route come from reference
+    # data: a generated organisation id that happens to be the caller's own meets these checks.
+    "POST /v1/applications": "an MPID of that organisation, and codes from reference data",
     # `application_id` is required for the `rttm` and `results` kinds only.
     "POST /v1/imports": "a field required for some kinds only",
     # Route, role group and wave codes are reference data, checked against the database.
