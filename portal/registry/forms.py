@@ -6,6 +6,7 @@ from django import forms
 class RegisterFilterForm(forms.Form):
     """The filters of the register pages. Values that are not offered are ignored, not refused."""
 
+    search = forms.CharField(label="Organisation or MPID", required=False, max_length=100, strip=True)
     role = forms.ChoiceField(label="Market role", required=False)
     status = forms.ChoiceField(label="Status", required=False)
 
@@ -24,4 +25,4 @@ class RegisterFilterForm(forms.Form):
             return {}
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {name: data[name] for name in ("role", "status") if data.get(name)}
+        return {name: data[name] for name in ("search", "role", "status") if data.get(name)}

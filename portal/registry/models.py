@@ -83,7 +83,12 @@ class RegisterEntry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["register", "is_current"], name="register_entry_current_idx"),
+            # The current register, a page at a time, in the order it is shown.
+            models.Index(
+                fields=["register", "organisation_name", "mpid_code", "market_role_code", "id"],
+                condition=Q(is_current=True),
+                name="register_entry_current_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.participants.models import MarketRole
 from portal.registry.models import REGISTER_STATUSES, EntryStatus, Register, RegisterEntry
@@ -15,11 +15,14 @@ REGISTER_ORDER = (Register.REC_PARTY, Register.MHHS)
 
 
 def register_entries(
-    *, history: bool = False, register: str = "", market_role: str = "", status: str = ""
+    *, history: bool = False, register: str = "", market_role: str = "", status: str = "", search: str = ""
 ) -> QuerySet[RegisterEntry]:
     """The current entries (by register, organisation, MPID and role), or with `history` every entry
-    ever recorded (newest first); filtered by register, market role code and status when given."""
+    ever recorded (newest first); filtered by register, market role code, status and a search (part of
+    the organisation's name, or the MPID) when given."""
     entries = RegisterEntry.objects.all()
+    if search:
+        entries = entries.filter(Q(organisation_name__icontains=search) | Q(mpid_code__iexact=search))
     if not history:
         entries = entries.filter(is_current=True)
     if register:
@@ -36,7 +39,7 @@ def register_entries(
 @dataclass(frozen=True)
 class RegisterSection:
     register: Register
-    entries: list[RegisterEntry]
+    entries: QuerySet[RegisterEntry]
 
     @property
     def title(self) -> str:
@@ -46,10 +49,13 @@ class RegisterSection:
         }[self.register]
 
 
-def register_sections(*, market_role: str = "", status: str = "") -> list[RegisterSection]:
-    """The current register in its two sections: the REC Party Register, then MHHS qualification."""
-    entries = list(register_entries(market_role=market_role, status=status))
-    return [RegisterSection(r, [e for e in entries if e.register == r]) for r in REGISTER_ORDER]
+def register_sections(*, market_role: str = "", status: str = "", search: str = "") -> list[RegisterSection]:
+    """The current register in its two sections, the REC Party Register then MHHS qualification, each
+    a query for its entries (a page of them is shown at a time)."""
+    return [
+        RegisterSection(r, register_entries(register=r, market_role=market_role, status=status, search=search))
+        for r in REGISTER_ORDER
+    ]
 
 
 def register_role_choices() -> list[tuple[str, str]]:

@@ -17,8 +17,12 @@ from django.views.decorators.http import require_GET
 from portal.core.workbooks import safe_cell
 from portal.registry import selectors
 from portal.registry.forms import RegisterFilterForm
+from portal.registry.models import Register
 
 HISTORY_PAGE_SIZE = 50
+# Each section of the register is shown a page at a time, each with its own page number in the query.
+REGISTER_PAGE_SIZE = 100
+SECTION_PAGE_PARAMS = {Register.REC_PARTY: "rec_page", Register.MHHS: "mhhs_page"}
 
 
 def _filters(request: HttpRequest) -> tuple[RegisterFilterForm, dict[str, str]]:
@@ -37,9 +41,23 @@ def _history(request: HttpRequest) -> bool:
 @require_GET
 def register_page(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    sections = selectors.register_sections(market_role=filters.get("role", ""), status=filters.get("status", ""))
+    sections = selectors.register_sections(
+        market_role=filters.get("role", ""), status=filters.get("status", ""), search=filters.get("search", "")
+    )
+    paged = [
+        {
+            "section": section,
+            "page": Paginator(section.entries, REGISTER_PAGE_SIZE).get_page(
+                request.GET.get(SECTION_PAGE_PARAMS[section.register])
+            ),
+            "page_param": SECTION_PAGE_PARAMS[section.register],
+        }
+        for section in sections
+    ]
     return render(
-        request, "registry/register.html", {"nav": "register", "form": form, "filters": filters, "sections": sections}
+        request,
+        "registry/register.html",
+        {"nav": "register", "form": form, "filters": filters, "sections": paged, "query": request.GET.urlencode()},
     )
 
 
@@ -47,7 +65,10 @@ def register_page(request: HttpRequest) -> HttpResponse:
 def register_history_page(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     entries = selectors.register_entries(
-        history=True, market_role=filters.get("role", ""), status=filters.get("status", "")
+        history=True,
+        market_role=filters.get("role", ""),
+        status=filters.get("status", ""),
+        search=filters.get("search", ""),
     )
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -18,7 +18,7 @@ from portal.qualification.models import Application
 from portal.registry.models import EntryStatus, Register, RegisterEntry
 from portal.registry.selectors import EXPORT_FIELDS
 from portal.registry.services import register_record
-from portal.registry.views import HISTORY_PAGE_SIZE
+from portal.registry.views import HISTORY_PAGE_SIZE, REGISTER_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +117,8 @@ def test_only_get_is_answered(anonymous):
 
 
 def sections(page: str) -> tuple[str, str]:
-    rec, mhhs = page.split('<h2 class="govuk-heading-l">REC Party Register</h2>')[1].split(
-        '<h2 class="govuk-heading-l">MHHS qualified participants</h2>'
+    rec, mhhs = page.split('<h2 class="govuk-heading-l" id="rec_party">REC Party Register</h2>')[1].split(
+        '<h2 class="govuk-heading-l" id="mhhs">MHHS qualified participants</h2>'
     )
     return rec, mhhs
 
@@ -161,6 +161,47 @@ def test_filters_that_are_not_offered_are_ignored(anonymous, register):
     rec, mhhs = sections(response.content.decode())
     assert "Aurora" in rec and "Cirrus" in mhhs
     assert "<script>" not in response.content.decode()
+
+
+def test_the_register_is_searched_by_organisation_or_mpid(anonymous, register):
+    rec, mhhs = sections(anonymous.get("/register/", {"search": "boreal"}).content.decode())
+    assert "Borealis" in rec and "Borealis" in mhhs
+    assert "Aurora" not in rec + mhhs and "Cirrus" not in rec + mhhs
+
+    rec, mhhs = sections(anonymous.get("/register/", {"search": "aurs"}).content.decode())
+    assert "Aurora" in rec and "Aurora" in mhhs and "Borealis" not in rec + mhhs
+
+    rec, mhhs = sections(anonymous.get("/register/", {"search": "URS"}).content.decode())  # an MPID is matched whole
+    assert "No entries match these filters." in rec and "No entries match these filters." in mhhs
+
+
+def test_each_section_of_the_register_is_paged_on_its_own(anonymous, record):
+    for n in range(REGISTER_PAGE_SIZE + 1):
+        record(f"Organisation {n:03}", f"Q{n:03}", "SUP", Register.MHHS, "qualified")
+    record("Aurora Supply Ltd", "AURS", "SUP", Register.REC_PARTY, "rec_approved")
+
+    rec, first = sections(anonymous.get("/register/", {"status": "qualified"}).content.decode())
+    assert f"{REGISTER_PAGE_SIZE + 1} entries, page 1 of 2" in first
+    assert "Organisation 000" in first and f"Organisation {REGISTER_PAGE_SIZE:03}" not in first
+    assert first.count("govuk-table__row") == REGISTER_PAGE_SIZE + 1
+    # The next page keeps the filters and comes back to its own section.
+    assert 'href="?status=qualified&amp;mhhs_page=2#mhhs"' in first
+    assert "No entries match these filters." in rec
+
+    rec, second = sections(anonymous.get("/register/", {"mhhs_page": "2"}).content.decode())
+    assert "page 2 of 2" in second and f"Organisation {REGISTER_PAGE_SIZE:03}" in second
+    assert "Organisation 000" not in second
+    assert "Aurora" in rec  # the other section stays on its first page
+    # A page that does not exist shows the last one.
+    _, beyond = sections(anonymous.get("/register/", {"mhhs_page": "99"}).content.decode())
+    assert "page 2 of 2" in beyond
+
+
+def test_the_register_pages_in_a_fixed_number_of_queries(anonymous, record, django_assert_max_num_queries):
+    for n in range(12):
+        record(f"Organisation {n:03}", f"Q{n:03}", "SUP", Register.MHHS, "qualified")
+    with django_assert_max_num_queries(6):
+        assert anonymous.get("/register/").status_code == 200
 
 
 def test_an_empty_register_says_so(anonymous):

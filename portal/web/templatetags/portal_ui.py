@@ -39,11 +39,12 @@ def role_label(name: str) -> str:
 
 
 @register.simple_tag
-def page_url(query: str, number: int) -> str:
-    """The current list's query string with another page number."""
+def page_url(query: str, number: int, param: str = "page", anchor: str = "") -> str:
+    """The current list's query string with another page number (in `param`, for a page holding more
+    than one paged list), ending at `anchor` when given."""
     params = QueryDict(query, mutable=True)
-    params["page"] = str(number)
-    return f"?{params.urlencode()}"
+    params[param] = str(number)
+    return f"?{params.urlencode()}" + (f"#{anchor}" if anchor else "")
 
 
 @register.filter
