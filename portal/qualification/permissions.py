@@ -51,6 +51,18 @@ def application_scope_for(user: Any) -> QuerySet[Application]:
     return qs.filter(condition)
 
 
+def application_scope_key(user: Any) -> str:
+    """A name for the scope `application_scope_for(user)` answers, by the same rules: users with the
+    same key see the same applications, so figures worked out for one may be shown to the other."""
+    roles = user_roles(user)
+    if roles & SEES_ALL:
+        return "all"
+    parts = sorted({str(SEES_BODY[role]) for role in roles if role in SEES_BODY})
+    if roles & PARTICIPANT_ROLES:
+        parts += [f"org{pk}" for pk in sorted(user_organisation_ids(user))]
+    return "+".join(parts) or "none"
+
+
 def user_holds_party(user: Any, task: Task, party: Party | str) -> bool:
     """Does the user hold one of the roles the task definition gives to `party`, for this application?"""
     roles = user_roles(user)

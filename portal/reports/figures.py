@@ -75,9 +75,9 @@ def ageing(pipeline: Pipeline, chart_id: str = "ageing") -> Chart:
 
 
 def deadline_bars(pipeline: Pipeline, chart_id: str = "deadlines") -> Chart:
-    overdue = len(pipeline.overdue)
-    at_risk = len(pipeline.at_risk)
-    upcoming = len(pipeline.upcoming)
+    overdue = pipeline.overdue_count
+    at_risk = pipeline.at_risk_count
+    upcoming = pipeline.upcoming_count
     return charts.bar_chart(
         chart_id,
         "Deadlines not yet met",

@@ -9,13 +9,14 @@ grouped per application, and batch reads (`deadlines_for`, `due_dates`, `agenda_
 apps, which are written the same way.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portal.accounts.roles import CODE_BODY_ROLES, PARTICIPANT_ROLES, Role
 from portal.approvals.deadlines import Deadline, current_targets, deadlines_for
@@ -314,7 +315,8 @@ class AgeingRow:
 @dataclass(frozen=True)
 class MeetingAgenda:
     meeting: PabMeeting
-    rows: list[AgendaRow]
+    rows: list[AgendaRow]  # every row, or in a `Pipeline.summary` the first few on the agenda
+    on_agenda_count: int
 
     @property
     def on_agenda(self) -> list[AgendaRow]:
@@ -325,16 +327,22 @@ class MeetingAgenda:
 class Pipeline:
     filters: PipelineFilters
     today: date
+    worked_out_at: datetime
     total: int
     stages: list[StageCount]
     closed: list[tuple[ApplicationStatus, str, int]]
     ageing: list[AgeingRow]
-    deadlines: list[Deadline]  # every deadline of an open application not yet met, soonest first
+    # Deadlines of open applications not yet met, soonest first: every one, or in a `summary` the
+    # first few of each kind (the counts are always of every one).
+    deadlines: list[Deadline]
+    deadline_counts: dict[str, int]  # by status: overdue, due_today, due_soon, upcoming
     meetings: list[MeetingAgenda]
-    rec_queue: list[QueueRow]
+    rec_queue: list[QueueRow]  # every row, or in a `summary` the first few
+    rec_queue_count: int
+    rec_overdue_count: int
     workoff_overdue: list[ItemRow]
     workoff_overdue_count: int
-    rows: list[PipelineRow] = field(repr=False, default_factory=list)
+    rows: list[PipelineRow] = field(repr=False, default_factory=list)  # empty in a `summary`
 
     @property
     def open_count(self) -> int:
@@ -354,12 +362,30 @@ class Pipeline:
         return [d for d in self.deadlines if d.status in AT_RISK]
 
     @property
-    def upcoming(self) -> list[Deadline]:
-        return [d for d in self.deadlines if d.status == "upcoming"]
+    def overdue_count(self) -> int:
+        return self.deadline_counts.get("overdue", 0)
 
     @property
-    def rec_overdue_count(self) -> int:
-        return sum(1 for row in self.rec_queue if row.due.overdue and not row.waiting_on_participant)
+    def at_risk_count(self) -> int:
+        return sum(self.deadline_counts.get(status, 0) for status in AT_RISK)
+
+    @property
+    def upcoming_count(self) -> int:
+        return self.deadline_counts.get("upcoming", 0)
+
+    def summary(self, length: int = DASHBOARD_LIST_LENGTH) -> "Pipeline":
+        """The same picture with only what the dashboard shows of each list (the first `length` overdue
+        and at-risk deadlines, REC queue rows and applications on each meeting's agenda) and no rows:
+        small enough to keep and share."""
+        return replace(
+            self,
+            deadlines=sorted(
+                self.overdue[:length] + self.at_risk[:length], key=lambda d: (d.due_on, d.application.pk, d.rule.order)
+            ),
+            rec_queue=self.rec_queue[:length],
+            meetings=[replace(item, rows=item.on_agenda[:length]) for item in self.meetings],
+            rows=[],
+        )
 
 
 def pipeline(*, user: Any, filters: PipelineFilters | None = None, today: date | None = None) -> Pipeline:
@@ -403,10 +429,11 @@ def pipeline(*, user: Any, filters: PipelineFilters | None = None, today: date |
         (d for row in rows for d in row.deadlines if not d.done),
         key=lambda d: (d.due_on, d.application.pk, d.rule.order),
     )
-    meetings = [
-        MeetingAgenda(meeting, agenda_rows(meeting, scope=scope, board=False))
-        for meeting in upcoming_meetings(today=today, limit=DASHBOARD_MEETINGS)
-    ]
+    deadline_counts = Counter(d.status for d in deadlines)
+    meetings = []
+    for meeting in upcoming_meetings(today=today, limit=DASHBOARD_MEETINGS):
+        agenda = agenda_rows(meeting, scope=scope, board=False)
+        meetings.append(MeetingAgenda(meeting, agenda, sum(1 for row in agenda if row.on_agenda)))
     ids = {a.pk for a in applications}
     rec_queue = [
         row
@@ -417,13 +444,17 @@ def pipeline(*, user: Any, filters: PipelineFilters | None = None, today: date |
     return Pipeline(
         filters=filters,
         today=today,
+        worked_out_at=timezone.now(),
         total=len(applications),
         stages=stages,
         closed=closed,
         ageing=ageing,
         deadlines=deadlines,
+        deadline_counts=dict(deadline_counts),
         meetings=meetings,
         rec_queue=rec_queue,
+        rec_queue_count=len(rec_queue),
+        rec_overdue_count=sum(1 for row in rec_queue if row.due.overdue and not row.waiting_on_participant),
         workoff_overdue=rows_of(overdue_items[:DASHBOARD_LIST_LENGTH], today),
         workoff_overdue_count=overdue_items.count(),
         rows=rows,

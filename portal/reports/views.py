@@ -29,6 +29,7 @@ from portal.reports.exports import Table
 from portal.reports.forms import ApplicationListFilterForm, PipelineFilterForm, SearchForm
 from portal.reports.search import KIND_LABELS, KIND_SINGULAR, search
 from portal.reports.selectors import PipelineFilters
+from portal.reports.snapshots import dashboard_pipeline
 from portal.reports.timeline import application_timeline, timelines
 from portal.workoff.forms import ItemFilterForm
 from portal.workoff.selectors import workoff_list_organisations
@@ -72,13 +73,14 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     form, filters, errors = _filters(request)
     if filters is None:
         return _render(request, "reports/dashboard.html", {"form": form, "pipeline": None}, errors)
-    picture = selectors.pipeline(user=request.user, filters=filters)
+    picture, behind = dashboard_pipeline(user=request.user, filters=filters)
     return _render(
         request,
         "reports/dashboard.html",
         {
             "form": form,
             "pipeline": picture,
+            "behind": behind,
             "query": _query(request),
             "funnel": figures.funnel(picture),
             "ageing": figures.ageing(picture),

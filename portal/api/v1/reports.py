@@ -8,7 +8,7 @@ REC Code Manager and the BSC PAB the roles that need their approval, other staff
 Another organisation's application answers 404, as a missing one does. Mounted at `/v1`."""
 
 import datetime as dt
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -26,6 +26,7 @@ from portal.qualification.workflow import ApplicationStatus, Stage
 from portal.reports import selectors
 from portal.reports.search import KINDS, MAX_QUERY_LENGTH, SearchHit, search
 from portal.reports.selectors import Pipeline, PipelineRow
+from portal.reports.snapshots import dashboard_pipeline
 from portal.reports.stages import AGE_BUCKETS
 from portal.reports.timeline import Timeline, application_timeline
 
@@ -119,7 +120,10 @@ class QueueCountOut(Schema):
 
 
 class MeetingAgendaOut(ReportMeetingRef):
-    applications: list[ApplicationRef] = Field(description="Applications on its agenda that you may see.")
+    application_count: int = Field(description="How many applications you may see are on its agenda.")
+    applications: list[ApplicationRef] = Field(
+        description="The first ten of them, in agenda order; the meeting's own agenda lists them all."
+    )
 
 
 class PipelineFiltersOut(Schema):
@@ -131,6 +135,11 @@ class PipelineFiltersOut(Schema):
 class PipelineSummaryOut(Schema):
     filters: PipelineFiltersOut
     today: date
+    worked_out_at: datetime = Field(description="When these figures were worked out.")
+    may_be_behind: bool = Field(
+        description="True when changes made since are not yet included: newer figures are being worked out, "
+        "so ask again in a minute."
+    )
     total: int
     open: int
     stages: list[StageCountOut] = Field(description="The funnel: each stage in process order.")
@@ -222,8 +231,7 @@ def _deadline(deadline: Deadline | None) -> dict[str, Any] | None:
     }
 
 
-def _summary(picture: Pipeline) -> dict[str, Any]:
-    deadlines = picture.deadlines
+def _summary(picture: Pipeline, *, behind: bool) -> dict[str, Any]:
     return {
         "filters": {
             "route": picture.filters.route or None,
@@ -231,6 +239,8 @@ def _summary(picture: Pipeline) -> dict[str, Any]:
             "wave": picture.filters.wave or None,
         },
         "today": picture.today,
+        "worked_out_at": picture.worked_out_at,
+        "may_be_behind": behind,
         "total": picture.total,
         "open": picture.open_count,
         "stages": [{"status": s.status, "label": s.label, "now": s.now, "reached": s.reached} for s in picture.stages],
@@ -251,13 +261,17 @@ def _summary(picture: Pipeline) -> dict[str, Any]:
             for row in picture.ageing
         ],
         "deadlines": {
-            status: sum(1 for d in deadlines if d.status == status)
+            status: picture.deadline_counts.get(status, 0)
             for status in ("overdue", "due_today", "due_soon", "upcoming")
         },
-        "rec_queue": {"count": len(picture.rec_queue), "overdue": picture.rec_overdue_count},
+        "rec_queue": {"count": picture.rec_queue_count, "overdue": picture.rec_overdue_count},
         "workoff_overdue": picture.workoff_overdue_count,
         "upcoming_meetings": [
-            {**(_meeting(item.meeting) or {}), "applications": [row.application for row in item.on_agenda]}
+            {
+                **(_meeting(item.meeting) or {}),
+                "application_count": item.on_agenda_count,
+                "applications": [row.application for row in item.on_agenda],
+            }
             for item in picture.meetings
         ],
     }
@@ -365,7 +379,8 @@ def pipeline_summary(request: HttpRequest, filters: Query[PipelineQuery]) -> dic
     and the next BSC PAB meetings with their agendas. Filter by route, role group or QT wave; an unknown
     code is refused (422)."""
     chosen = selectors.pipeline_filters(**filters.model_dump())
-    return _summary(selectors.pipeline(user=caller(request), filters=chosen))
+    picture, behind = dashboard_pipeline(user=caller(request), filters=chosen)
+    return _summary(picture, behind=behind)
 
 
 @router.get("/reports/pipeline/applications", response={200: list[PipelineRowOut], **responses()})

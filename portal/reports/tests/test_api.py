@@ -29,6 +29,7 @@ def test_the_pipeline_summary(build, analyst, api_as):
     target = PabTarget.objects.get(is_current=True)
     meeting = next(m for m in body["upcoming_meetings"] if m["id"] == target.meeting_id)
     assert [a["id"] for a in meeting["applications"]] == [target.application_id]
+    assert meeting["application_count"] == 1
     filtered = api_as(analyst).get("/api/v1/reports/pipeline", {"route": "sit"}).json()
     assert filtered["total"] == 4 and filtered["filters"]["route"] == "sit"
 

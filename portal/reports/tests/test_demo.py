@@ -21,6 +21,7 @@ from portal.participants.models import ApprovalBody, ApprovalRequirement
 from portal.qualification.models import Application
 from portal.qualification.workflow import CLOSED_STATUSES
 from portal.reports.models import PortfolioReport
+from portal.reports.selectors import DASHBOARD_LIST_LENGTH
 from portal.reports.services import portfolio_report_generate, portfolio_report_request
 from portal.reports.stages import PIPELINE
 from portal.reports.tests.conftest import pdf_text, xlsx_rows
@@ -66,8 +67,19 @@ def test_deadlines_and_meetings_are_those_of_the_applications() -> None:
     pipeline = client_for(ANALYST).get("/dashboard/").context["pipeline"]
     open_apps = [a for a in Application.objects.all() if not a.is_closed]
     expected = deadlines_for(open_apps, working=working_calendar())
-    pending = sorted((d.application.pk, d.rule.code) for items in expected.values() for d in items if not d.done)
-    assert sorted((d.application.pk, d.rule.code) for d in pipeline.deadlines) == pending
+    pending = sorted(
+        (d for items in expected.values() for d in items if not d.done),
+        key=lambda d: (d.due_on, d.application.pk, d.rule.order),
+    )
+    assert pipeline.deadline_counts == dict(Counter(d.status for d in pending))
+
+    # The dashboard keeps the first of the overdue and of the at-risk ones, soonest first.
+    def key(d: Any) -> tuple[int, str]:
+        return (d.application.pk, d.rule.code)
+
+    assert [key(d) for d in pipeline.overdue] == [key(d) for d in pending if d.overdue][:DASHBOARD_LIST_LENGTH]
+    at_risk = [key(d) for d in pending if d.status in {"due_today", "due_soon"}][:DASHBOARD_LIST_LENGTH]
+    assert [key(d) for d in pipeline.at_risk] == at_risk
     for item in pipeline.meetings:
         assert item.meeting.status == MeetingStatus.SCHEDULED and item.meeting.date >= uk_today()
         targeted = set(
@@ -82,8 +94,9 @@ def test_the_rec_code_manager_sees_the_roles_that_need_it() -> None:
     needing = ApprovalRequirement.objects.filter(body=ApprovalBody.REC_CODE_MANAGER).values("role_group_id")
     expected = set(Application.objects.filter(market_role__role_group_id__in=needing).values_list("pk", flat=True))
     client = client_for(REC)
-    pipeline = client.get("/dashboard/").context["pipeline"]
-    assert {row.application.pk for row in pipeline.rows} == expected
+    assert client.get("/dashboard/").context["pipeline"].total == len(expected)
+    listed = client.get("/api/v1/reports/pipeline/applications", {"limit": 100}).json()["items"]
+    assert {row["application"]["id"] for row in listed} == expected
     outside = Application.objects.exclude(pk__in=expected).first()
     assert outside is not None
     assert client.get(f"/applications/{outside.pk}/timeline/").status_code == 404

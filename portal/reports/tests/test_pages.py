@@ -69,7 +69,7 @@ def test_a_participant_sees_only_its_own_organisation(build, member, other_membe
     theirs = build(2, organisation=other_org, actor=other_member)
     client = signed_in(member)
     pipeline = client.get("/dashboard/").context["pipeline"]
-    assert {row.application.pk for row in pipeline.rows} == {a.pk for a in own}
+    assert pipeline.total == len(own) == 2
     listed = client.get("/dashboard/applications/")
     assert {row.application.pk for row in listed.context["rows"]} == {a.pk for a in own}
     assert other_org.name not in page_text(listed)
@@ -84,8 +84,9 @@ def test_the_rec_code_manager_sees_only_roles_needing_its_approval(build, staff,
     needs_rec = build(2)
     data_services = build(2, market_role="ADS")
     client = signed_in(staff(Role.REC_CODE_MANAGER))
-    pipeline = client.get("/dashboard/").context["pipeline"]
-    assert {row.application.pk for row in pipeline.rows} == {a.pk for a in needs_rec}
+    assert client.get("/dashboard/").context["pipeline"].total == len(needs_rec) == 2
+    listed = client.get("/dashboard/applications/").context["rows"]
+    assert {row.application.pk for row in listed} == {a.pk for a in needs_rec}
     assert client.get(f"/applications/{data_services[0].pk}/timeline/").status_code == 404
     assert client.get(f"/applications/{needs_rec[0].pk}/timeline/").status_code == 200
 
