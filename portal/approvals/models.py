@@ -218,6 +218,12 @@ class PabTarget(models.Model):
     class Meta:
         ordering = ["application", "-set_at", "-id"]
         verbose_name = "PAB target"
+        indexes = [
+            # A meeting's agenda: its current targets, by application (counted, listed a page at a time).
+            models.Index(
+                fields=["meeting", "application"], condition=Q(is_current=True), name="pab_target_current_meeting_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["application"], condition=Q(is_current=True), name="pab_target_one_current_per_application"

@@ -17,7 +17,8 @@ Who reads and does what:
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet, Value
 
 from portal.accounts.roles import PARTICIPANT_ROLES, Role
 from portal.accounts.selectors import user_roles
@@ -53,6 +54,10 @@ BOARD = frozenset({Role.PAB_SECRETARY, Role.PAB_CHAIR, Role.PAB_MEMBER})
 
 PAPER_NOT_FOUND = "No summary paper was found at that address."
 LETTER_NOT_FOUND = "No qualification letter was found with that reference."
+# How many items of a meeting's agenda its page shows at a time.
+AGENDA_PAGE_SIZE = 25
+# The order of the agenda: by organisation, then MPID and market role.
+AGENDA_ORDER = ("organisation__name", "mpid__code", "market_role__order", "pk")
 
 
 def reads_papers(user: Any) -> bool:
@@ -124,10 +129,23 @@ class Agenda:
     pack: PabPack | None = None  # the latest version, whatever its status
     ready_pack: PabPack | None = None  # the latest ready version
     reads_letters: bool = False
+    # When the agenda is shown a page at a time: the page of `rows` (numbered from its position in the
+    # whole agenda), the number of applications on the whole agenda, and how many of them have a
+    # ready summary paper (for those who read the Board's papers).
+    page: Page[Application] | None = None
+    total: int | None = None
+    ready_total: int | None = None
 
     @property
     def papers_ready(self) -> int:
+        if self.ready_total is not None:
+            return self.ready_total
         return sum(1 for row in self.rows if row.ready_paper is not None)
+
+    @property
+    def count(self) -> int:
+        """How many applications the whole agenda holds (every page)."""
+        return self.total if self.total is not None else len(self.rows)
 
 
 def agenda_rows(meeting: PabMeeting, *, scope: QuerySet[Application] | None, board: bool) -> list[AgendaRow]:
@@ -136,24 +154,69 @@ def agenda_rows(meeting: PabMeeting, *, scope: QuerySet[Application] | None, boa
     rejected one is closed, but the meeting still dealt with them). `scope` None: every one (the
     meeting pack); `board`: with the recommendation, the papers and the decision.
 
-    A fixed number of queries, whatever the number of applications."""
-    targets = PabTarget.objects.filter(meeting=meeting, is_current=True).exclude(application__status__in=_closed())
-    decisions = ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB)
-    if scope is not None:
-        targets = targets.filter(application__in=scope)
-        decisions = decisions.filter(application__in=scope)
-    target_by_app = {t.application_id: t for t in targets.select_related("set_by")}
-    latest_decision: dict[int, ApprovalDecision] = {}
-    for decision in decisions.select_related("recorded_by").order_by("recorded_at", "id"):
-        latest_decision[decision.application_id] = decision
-    ids = set(target_by_app) | set(latest_decision)
-    if not ids:
-        return []
-    applications = list(
-        Application.objects.filter(pk__in=ids)
-        .select_related("organisation", "mpid", "market_role", "route")
-        .order_by("organisation__name", "mpid__code", "market_role__order", "pk")
+    Every row at once (the meeting pack, the reports); the meeting page reads a page at a time
+    (`meeting_agenda` with a page). A fixed number of queries, whatever the number of applications."""
+    return agenda_rows_of(meeting, list(agenda_applications(meeting, scope=scope)), board=board)
+
+
+def agenda_applications(meeting: PabMeeting, *, scope: QuerySet[Application] | None) -> QuerySet[Application]:
+    """The applications on the meeting's agenda (the same as `agenda_rows`: the open ones currently
+    targeted at it, and those the Board decided at it), in the agenda's order, as a query to be read a
+    page at a time. `scope` None: every one.
+
+    The meeting's application ids are read first (one query on the targets' and decisions' meeting
+    indexes), so that the query of the applications looks up each by its key rather than reading
+    every application to match them."""
+    targeted = (
+        PabTarget.objects.filter(meeting=meeting, is_current=True)
+        .order_by()
+        .annotate(decided=Value(False))
+        .values_list("application_id", "decided")
     )
+    decisions = (
+        ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB)
+        .order_by()
+        .annotate(decided=Value(True))
+        .values_list("application_id", "decided")
+    )
+    on_agenda: set[int] = set()
+    decided: set[int] = set()
+    for application_id, was_decided in targeted.union(decisions):
+        (decided if was_decided else on_agenda).add(application_id)
+    applications = scope if scope is not None else Application.objects.all()
+    if not on_agenda and not decided:
+        return applications.none()
+    # An application closed since it was targeted is no longer on the agenda, unless decided here.
+    condition = Q(pk__in=sorted(decided)) | (Q(pk__in=sorted(on_agenda - decided)) & ~Q(status__in=_closed()))
+    return (
+        applications.filter(condition)
+        .select_related("organisation", "mpid", "market_role", "route")
+        .order_by(*AGENDA_ORDER)
+    )
+
+
+def agenda_rows_of(
+    meeting: PabMeeting, applications: list[Application], *, board: bool, start: int = 1
+) -> list[AgendaRow]:
+    """The agenda rows of these applications of the meeting's agenda (one page of it), numbered from
+    `start`. A fixed number of queries, whatever the size of the page or of the agenda."""
+    if not applications:
+        return []
+    ids = [application.pk for application in applications]
+    target_by_app = {
+        t.application_id: t
+        for t in PabTarget.objects.filter(meeting=meeting, is_current=True, application_id__in=ids)
+        .exclude(application__status__in=_closed())
+        .select_related("set_by")
+        .order_by()
+    }
+    latest_decision: dict[int, ApprovalDecision] = {}
+    for decision in (
+        ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB, application_id__in=ids)
+        .select_related("recorded_by")
+        .order_by("recorded_at", "id")
+    ):
+        latest_decision[decision.application_id] = decision
     recommendations: dict[int, PabRecommendation] = {}
     papers: dict[int, PabPaper] = {}
     ready: dict[int, PabPaper] = {}
@@ -181,8 +244,19 @@ def agenda_rows(meeting: PabMeeting, *, scope: QuerySet[Application] | None, boa
             ready_paper=ready.get(application.pk),
             decision=latest_decision.get(application.pk),
         )
-        for number, application in enumerate(applications, start=1)
+        for number, application in enumerate(applications, start=start)
     ]
+
+
+def _ready_papers_count(meeting: PabMeeting, applications: QuerySet[Application]) -> int:
+    """How many of these applications have a ready summary paper for the meeting."""
+    return (
+        PabPaper.objects.filter(meeting=meeting, status=GenerationStatus.READY, application__in=applications.order_by())
+        .order_by()
+        .values("application_id")
+        .distinct()
+        .count()
+    )
 
 
 def latest_packs(meeting: PabMeeting) -> tuple[PabPack | None, PabPack | None]:
@@ -194,12 +268,34 @@ def latest_packs(meeting: PabMeeting) -> tuple[PabPack | None, PabPack | None]:
     return latest, packs.filter(status=GenerationStatus.READY).first()
 
 
-def meeting_agenda(*, user: Any, meeting_id: int) -> Agenda:
+def meeting_agenda(*, user: Any, meeting_id: int, page: int | str | None = None) -> Agenda:
     """The agenda of a meeting as the user may see it: only the applications in their scope; the
-    recommendation, the papers and the pack only for those who read the Board's papers."""
+    recommendation, the papers and the pack only for those who read the Board's papers.
+
+    With `page` (a page number; anything unreadable is the first page, past the end the last), one
+    page of `AGENDA_PAGE_SIZE` applications, with the size of the whole agenda and how many of its
+    papers are ready: a fixed number of queries and rows, whatever the size of the agenda. Without,
+    every application on it."""
     meeting = meeting_get(meeting_id)
     board = reads_papers(user)
-    rows = agenda_rows(meeting, scope=application_scope_for(user), board=board)
+    scope = application_scope_for(user)
+    shown: Page[Application] | None = None
+    total: int | None = None
+    ready_total: int | None = None
+    if page is None:
+        rows = agenda_rows(meeting, scope=scope, board=board)
+    else:
+        applications = agenda_applications(meeting, scope=scope)
+        shown = Paginator(applications, AGENDA_PAGE_SIZE).get_page(page)
+        total = shown.paginator.count
+        rows = agenda_rows_of(meeting, list(shown.object_list), board=board, start=shown.start_index())
+        if board:
+            # On one page, the rows tell; else one count over the whole agenda.
+            ready_total = (
+                sum(1 for row in rows if row.ready_paper is not None)
+                if total == len(rows)
+                else _ready_papers_count(meeting, applications)
+            )
     pack, ready_pack = latest_packs(meeting) if board else (None, None)
     open_meeting = meeting.status == MeetingStatus.SCHEDULED
     return Agenda(
@@ -211,6 +307,9 @@ def meeting_agenda(*, user: Any, meeting_id: int) -> Agenda:
         pack=pack,
         ready_pack=ready_pack,
         reads_letters=reads_letters(user),
+        page=shown,
+        total=total,
+        ready_total=ready_total,
     )
 
 

@@ -1,14 +1,16 @@
 """Reads of the PAB calendar, targets, deadlines and calendar feeds, already scoped to the user.
 
 Meetings are not confidential (their dates and paper deadlines are public); the applications
-targeted at a meeting are shown only to users who may see them (`application_scope_for`)."""
+targeted at a meeting are shown only to users who may see them (`application_scope_for`). A list of
+meetings carries the number of applications targeted at each, never the applications themselves:
+those are read one meeting at a time, a page at a time (`meeting_applications`)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from portal.approvals.deadlines import (
     Deadline,
@@ -60,11 +62,25 @@ def pab_rule() -> PabMeetingRule:
 # --- meetings ----------------------------------------------------------------------------------------
 
 
+def _targets_in_scope(user: Any, **where: Any) -> QuerySet[PabTarget]:
+    """The current targets (`where` narrows them, to some meetings say) of the open applications the
+    user may see. The scope is itself narrowed to the applications of those targets, so that the
+    database matches the targets against their own applications rather than against every
+    application the user may see."""
+    targets = PabTarget.objects.filter(is_current=True, **where)
+    scope = (
+        application_scope_for(user)
+        .exclude(status__in=_closed())
+        .filter(pk__in=targets.order_by().values("application_id"))
+        .order_by()
+    )
+    return targets.filter(application__in=scope)
+
+
 def _visible_targets(user: Any) -> Prefetch:
     """A meeting's current targets, of open applications the user may see, as `meeting.visible_targets`."""
-    scope = application_scope_for(user).exclude(status__in=_closed())
     targets = (
-        PabTarget.objects.filter(is_current=True, application__in=scope)
+        _targets_in_scope(user)
         .select_related("application__organisation", "application__mpid", "application__market_role", "set_by")
         .order_by("application_id")
     )
@@ -82,7 +98,8 @@ def pab_meetings(
     date_to: date | None = None,
     status: str | None = None,
 ) -> QuerySet[PabMeeting]:
-    """Meetings in date order, each with `visible_targets`."""
+    """Meetings in date order (without their applications: `meeting_application_counts` counts them,
+    `meeting_applications` lists them)."""
     qs = PabMeeting.objects.all()
     if date_from:
         qs = qs.filter(date__gte=date_from)
@@ -90,14 +107,46 @@ def pab_meetings(
         qs = qs.filter(date__lte=date_to)
     if status:
         qs = qs.filter(status=status)
-    return qs.prefetch_related(_visible_targets(user)).order_by("date", "starts_at", "id")
+    return qs.order_by("date", "starts_at", "id")
 
 
-def pab_meeting_get(*, user: Any, meeting_id: int) -> PabMeeting:
-    meeting = pab_meetings(user=user).filter(pk=meeting_id).first()
+def pab_meeting_get(*, user: Any, meeting_id: int, with_applications: bool = False) -> PabMeeting:
+    """One meeting; `with_applications`: with every open application targeted at it that the user may
+    see, as `visible_targets` (for the secretary's forms, which name them)."""
+    meetings = pab_meetings(user=user)
+    if with_applications:
+        meetings = meetings.prefetch_related(_visible_targets(user))
+    meeting = meetings.filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFound("No BSC PAB meeting was found with that reference.")
     return meeting
+
+
+def meeting_application_counts(*, user: Any, meeting_ids: list[int]) -> dict[int, int]:
+    """How many open applications the user may see are targeted at each of these meetings (one query,
+    whatever the number of meetings and applications; a meeting with none is left out)."""
+    if not meeting_ids:
+        return {}
+    rows = (
+        _targets_in_scope(user, meeting_id__in=meeting_ids)
+        .order_by()
+        .values("meeting_id")
+        .annotate(count=Count("id"))
+        .values_list("meeting_id", "count")
+    )
+    return dict(rows)
+
+
+def meeting_applications(*, user: Any, meeting_id: int) -> QuerySet[PabTarget]:
+    """The current targets of the open applications the user may see at the meeting, by application,
+    each with its application: a query to read a page at a time. NotFound for a missing meeting."""
+    if not PabMeeting.objects.filter(pk=meeting_id).exists():
+        raise NotFound("No BSC PAB meeting was found with that reference.")
+    return (
+        _targets_in_scope(user, meeting_id=meeting_id)
+        .select_related("application__organisation", "application__mpid", "application__market_role")
+        .order_by("application_id")
+    )
 
 
 @dataclass(frozen=True)
@@ -125,9 +174,10 @@ def pab_meeting_calendar(*, user: Any, year: int | None = None) -> MeetingCalend
     if year is None:
         start = today.replace(day=1)
         months = list(months_from(start, max(rule.months_ahead, 12) + 1))
-        meetings = list(pab_meetings(user=user, date_from=start, date_to=months[-1] - timedelta(days=1)))
+        found = pab_meetings(user=user, date_from=start, date_to=months[-1] - timedelta(days=1))
     else:
-        meetings = list(pab_meetings(user=user, date_from=date(year, 1, 1), date_to=date(year, 12, 31)))
+        found = pab_meetings(user=user, date_from=date(year, 1, 1), date_to=date(year, 12, 31))
+    meetings = list(found.prefetch_related(_visible_targets(user)))
     by_month: dict[date, list[PabMeeting]] = defaultdict(list)
     for meeting in meetings:
         by_month[meeting.date.replace(day=1)].append(meeting)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.approvals import ics, selectors, services
+from portal.approvals import ics, paper_selectors, selectors, services
 from portal.approvals.deadlines import long_date, short_date
 from portal.approvals.forms import CancelForm, MeetingForm, TargetForm
 from portal.approvals.models import PabMeeting
@@ -62,15 +62,26 @@ def meeting_calendar_page(request: HttpRequest) -> HttpResponse:
     return _render(request, "approvals/meeting_calendar.html", {"calendar": calendar})
 
 
+def _meeting_page(request: HttpRequest, meeting_id: int, errors: PageErrors | None = None) -> HttpResponse:
+    """The meeting and its agenda, a page at a time (`?page=`)."""
+    agenda = paper_selectors.meeting_agenda(user=request.user, meeting_id=meeting_id, page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "meeting": agenda.meeting,
+        "agenda": agenda,
+        "page": agenda.page,
+        "query": query.urlencode(),
+        "can_manage": can_manage_meetings(request.user),
+        "today": uk_today(),
+    }
+    return _render(request, "approvals/meeting_detail.html", context, errors)
+
+
 @require_GET
 @portal_page
 def meeting_detail_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id)
-    return _render(
-        request,
-        "approvals/meeting_detail.html",
-        {"meeting": meeting, "can_manage": can_manage_meetings(request.user), "today": uk_today()},
-    )
+    return _meeting_page(request, meeting_id)
 
 
 @require_POST
@@ -156,7 +167,7 @@ def meeting_create_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @portal_page
 def meeting_edit_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id)
+    meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id, with_applications=True)
     refusal = meeting_manage_refusal(request.user)
     if refusal is not None:
         raise refusal
@@ -180,7 +191,7 @@ def meeting_edit_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @portal_page
 def meeting_cancel_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id)
+    meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id, with_applications=True)
     refusal = meeting_manage_refusal(request.user)
     if refusal is not None:
         raise refusal
@@ -212,13 +223,7 @@ def meeting_held_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        meeting = selectors.pab_meeting_get(user=request.user, meeting_id=meeting_id)
-        return _render(
-            request,
-            "approvals/meeting_detail.html",
-            {"meeting": meeting, "can_manage": can_manage_meetings(request.user), "today": uk_today()},
-            PageErrors.from_error(exc),
-        )
+        return _meeting_page(request, meeting_id, PageErrors.from_error(exc))
     messages.success(request, f"You recorded that the BSC PAB meeting on {long_date(meeting.date)} was held.")
     return redirect(_meeting_url(meeting))
 

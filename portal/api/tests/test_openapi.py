@@ -82,6 +82,7 @@ ENDPOINTS = {
     ("get", "/api/v1/notifications"),
     ("get", "/api/v1/pab/meetings"),
     ("get", "/api/v1/pab/meetings/{meeting_id}"),
+    ("get", "/api/v1/pab/meetings/{meeting_id}/applications"),
     ("get", "/api/v1/pab/rule"),
     ("get", "/api/v1/pqs/waves"),
     ("get", "/api/v1/qad/applications/{application_id}"),

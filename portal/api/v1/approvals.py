@@ -1,9 +1,10 @@
 """Approvals: the BSC PAB meeting calendar, an application's target meeting and its deadlines, and the
 caller's private calendar feed. Mounted at `/v1`.
 
-Everyone signed in may read the calendar; the applications targeted at a meeting are listed only where
-the caller may see them. The PAB secretary changes the calendar; Elexon analysts and the QSP set an
-application's target meeting once its Final QAD is signed."""
+Everyone signed in may read the calendar; the applications targeted at a meeting are counted and listed
+only where the caller may see them. A meeting carries the number of them and the address of their
+list (`applications_url`), read a page at a time. The PAB secretary changes the calendar; Elexon
+analysts and the QSP set an application's target meeting once its Final QAD is signed."""
 
 import datetime as dt
 from typing import Any, Literal
@@ -33,6 +34,8 @@ from portal.approvals.services import MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH, Meet
 
 router = Router(tags=["approvals: PAB meetings and deadlines"])
 
+# Where the API is mounted, for the addresses in answers.
+API = "/api/v1"
 MEETINGS = "/pab/meetings"
 MEETING = "/pab/meetings/{int:meeting_id}"
 TARGET = "/applications/{int:application_id}/pab-target"
@@ -68,8 +71,9 @@ class MeetingOut(MeetingBrief):
     generated: bool = Field(description="Generated from the meeting rule (else added by the PAB secretary).")
     set_by_hand: bool = Field(description="Date, time or paper deadline set by the secretary: the generator leaves it.")
     revision: int = Field(description="Goes up with every change of date, time, place or status.")
-    applications: list[MeetingApplicationOut] = Field(
-        description="The open applications targeted at it that you may see."
+    application_count: int = Field(description="How many open applications targeted at it you may see.")
+    applications_url: str = Field(
+        description="Where to list them, a page at a time: `GET /v1/pab/meetings/{meeting_id}/applications`."
     )
 
 
@@ -192,7 +196,7 @@ def _brief(meeting: PabMeeting) -> dict[str, Any]:
     }
 
 
-def _meeting(meeting: PabMeeting) -> dict[str, Any]:
+def _meeting(meeting: PabMeeting, application_count: int) -> dict[str, Any]:
     return {
         **_brief(meeting),
         "duration_minutes": meeting.duration_minutes,
@@ -202,11 +206,13 @@ def _meeting(meeting: PabMeeting) -> dict[str, Any]:
         "generated": meeting.rule_month is not None,
         "set_by_hand": meeting.set_by_hand,
         "revision": meeting.revision,
-        "applications": [
-            {"application": t.application, "targeted_at": t.set_at, "late_reason": t.late_reason}
-            for t in getattr(meeting, "visible_targets", [])
-        ],
+        "application_count": application_count,
+        "applications_url": f"{API}{MEETINGS}/{meeting.pk}/applications",
     }
+
+
+def _meeting_application(target: PabTarget) -> dict[str, Any]:
+    return {"application": target.application, "targeted_at": target.set_at, "late_reason": target.late_reason}
 
 
 def _target(target: PabTarget) -> dict[str, Any]:
@@ -275,12 +281,36 @@ def _fields(payload: MeetingIn) -> MeetingFields:
     )
 
 
+def _meetings(user: Any, meetings: list[PabMeeting]) -> list[dict[str, Any]]:
+    counts = selectors.meeting_application_counts(user=user, meeting_ids=[m.pk for m in meetings])
+    return [_meeting(m, counts.get(m.pk, 0)) for m in meetings]
+
+
 def _meeting_for(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
-    return _meeting(selectors.pab_meeting_get(user=caller(request), meeting_id=meeting_id))
+    user = caller(request)
+    return _meetings(user, [selectors.pab_meeting_get(user=user, meeting_id=meeting_id)])[0]
 
 
 class _LazyMeetings:
-    """A queryset the paginator slices, turned into answers one page at a time."""
+    """A queryset the paginator slices, turned into answers one page at a time (with one count of the
+    applications of the page's meetings)."""
+
+    def __init__(self, user: Any, queryset: Any) -> None:
+        self.user = user
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return int(self.queryset.count())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+        return _meetings(self.user, list(self.queryset[item]))
+
+
+class _LazyTargets:
+    """The targets the paginator slices, turned into answers one page at a time."""
 
     def __init__(self, queryset: Any) -> None:
         self.queryset = queryset
@@ -292,7 +322,7 @@ class _LazyMeetings:
         return self.count()
 
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_meeting(m) for m in self.queryset[item]]
+        return [_meeting_application(t) for t in self.queryset[item]]
 
 
 # --- meetings ---------------------------------------------------------------------------------------------
@@ -301,11 +331,12 @@ class _LazyMeetings:
 @router.get(MEETINGS, response={200: list[MeetingOut], **responses()})
 @paginate(LimitOffset)
 def pab_meeting_list(request: HttpRequest, filters: Query[MeetingFilters]) -> Any:
-    """BSC PAB meetings in date order, each with the applications targeted at it that you may see."""
+    """BSC PAB meetings in date order, each with the number of applications targeted at it that you
+    may see and the address of their list."""
+    user = caller(request)
     return _LazyMeetings(
-        selectors.pab_meetings(
-            user=caller(request), date_from=filters.date_from, date_to=filters.date_to, status=filters.status
-        )
+        user,
+        selectors.pab_meetings(user=user, date_from=filters.date_from, date_to=filters.date_to, status=filters.status),
     )
 
 
@@ -313,6 +344,14 @@ def pab_meeting_list(request: HttpRequest, filters: Query[MeetingFilters]) -> An
 def pab_meeting_get(request: HttpRequest, meeting_id: ObjectId) -> dict[str, Any]:
     """One meeting."""
     return _meeting_for(request, meeting_id)
+
+
+@router.get(MEETING + "/applications", response={200: list[MeetingApplicationOut], **responses(404)})
+@paginate(LimitOffset)
+def pab_meeting_application_list(request: HttpRequest, meeting_id: ObjectId) -> Any:
+    """The open applications targeted at the meeting that you may see, by application id, a page at a
+    time: when each was targeted at it, and why its paper is late if it is."""
+    return _LazyTargets(selectors.meeting_applications(user=caller(request), meeting_id=meeting_id))
 
 
 @router.post(MEETINGS, response={201: MeetingOut, **WRITE_ERRORS})

@@ -43,10 +43,20 @@ def test_everyone_signed_in_reads_the_calendar_with_only_the_applications_they_m
     first = body["items"][0]
     assert first["date"] == meeting.date.isoformat() and first["starts_at"] == "10:00"
     assert first["status"] == "scheduled" and first["generated"] is False
-    assert [a["application"]["reference"] for a in first["applications"]] == [application.reference]
+    assert "applications" not in first  # counted and linked, not embedded
+    assert first["application_count"] == 1
+    assert first["applications_url"] == f"{V1}/pab/meetings/{meeting.pk}/applications"
+    listed = api_as(member).get(first["applications_url"]).json()
+    assert [a["application"]["reference"] for a in listed["items"]] == [application.reference]
 
     theirs = api_as(other_member).get(f"{V1}/pab/meetings/{meeting.pk}").json()
-    assert theirs["applications"] == []
+    assert theirs["application_count"] == 0
+    assert api_as(other_member).get(theirs["applications_url"]).json() == {
+        "count": 0,
+        "limit": 50,
+        "offset": 0,
+        "items": [],
+    }
     assert api_as(member).get(f"{V1}/pab/meetings", {"status": "cancelled"}).json()["count"] == 1
     window = {"date_from": (meeting.date + timedelta(days=1)).isoformat()}
     assert api_as(member).get(f"{V1}/pab/meetings", window).json()["count"] == 1

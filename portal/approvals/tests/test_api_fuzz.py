@@ -37,7 +37,7 @@ def targeted(signed, make_meeting, analyst):
 def test_every_operation_answers_generated_requests_as_documented(member, targeted, mode):
     headers = bearer(member)
     found = operations(OPENAPI)
-    assert len(found) == 13
+    assert len(found) == 14
     for operation in found:
         run(operation, lambda case: case.call_and_validate(headers=headers, checks=CHECKS), max_examples=8, mode=mode)
 

@@ -1162,6 +1162,7 @@ API: dict[str, Any] = {
     "pab_meeting_list": {"*": 200},  # GET
     "pab_meeting_create": {"*": OK},  # POST
     "pab_meeting_get": {"*": 200},  # GET
+    "pab_meeting_application_list": {"*": 200},  # GET
     "pab_meeting_update": {"*": OK},  # PUT
     "pab_meeting_cancel": {"*": OK},  # POST
     "pab_meeting_mark_held": {
