@@ -8,7 +8,7 @@ the data set at ten times national scale, `portal_bench_1x` at national scale.
 import os
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import MIDDLEWARE
+from config.settings.base import MIDDLEWARE, POSTGRES_SESSION_OPTIONS
 
 DEBUG = False
 BENCH_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -23,6 +23,7 @@ DATABASES = {
         # Persistent connections, as a production deployment would keep them.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"options": POSTGRES_SESSION_OPTIONS},
     }
 }
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
