@@ -23,7 +23,7 @@ DATABASES = {
         # Persistent connections, as a production deployment would keep them.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"options": POSTGRES_SESSION_OPTIONS},
+        "OPTIONS": {"options": POSTGRES_SESSION_OPTIONS} if POSTGRES_SESSION_OPTIONS else {},
     }
 }
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

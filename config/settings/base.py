@@ -124,15 +124,17 @@ PORTAL_DB_POOL_TIMEOUT = float(os.environ.get("PORTAL_DB_POOL_TIMEOUT", "10") or
 # its default join_collapse_limit of 8, planning the portal's lists (a table and up to seven tables
 # joined to it by foreign key) took 4-5 ms, against 0.2-0.7 ms to run them; at 4 the planner keeps the
 # written join order beyond groups of four, plans them in about 1 ms and chose the same plans
-# (docs/performance.md). PORTAL_PG_JOIN_COLLAPSE_LIMIT=8 restores PostgreSQL's default. A connection
-# pooler in front of PostgreSQL must pass the `options` startup parameter through.
-PORTAL_PG_JOIN_COLLAPSE_LIMIT = int(os.environ.get("PORTAL_PG_JOIN_COLLAPSE_LIMIT", "4") or 4)
+# (docs/performance.md). The limit is sent as the `options` startup parameter; 0 sends nothing (for a
+# connection pooler that refuses it: set the limits on the database role instead).
+PORTAL_PG_JOIN_COLLAPSE_LIMIT = int(os.environ.get("PORTAL_PG_JOIN_COLLAPSE_LIMIT", "4") or 0)
 POSTGRES_SESSION_OPTIONS = (
     f"-c join_collapse_limit={PORTAL_PG_JOIN_COLLAPSE_LIMIT} -c from_collapse_limit={PORTAL_PG_JOIN_COLLAPSE_LIMIT}"
+    if PORTAL_PG_JOIN_COLLAPSE_LIMIT
+    else ""
 )
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_SESSION_OPTIONS:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
     if PORTAL_DB_POOL_MAX and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         try:
