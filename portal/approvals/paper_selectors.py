@@ -159,35 +159,59 @@ def agenda_rows(meeting: PabMeeting, *, scope: QuerySet[Application] | None, boa
     return agenda_rows_of(meeting, list(agenda_applications(meeting, scope=scope)), board=board)
 
 
-def agenda_applications(meeting: PabMeeting, *, scope: QuerySet[Application] | None) -> QuerySet[Application]:
+@dataclass(frozen=True)
+class AgendaIds:
+    """The ids of the applications on a meeting's agenda (before the user's scope), and of those with a
+    ready summary paper for it."""
+
+    targeted: frozenset[int]
+    decided: frozenset[int]
+    ready: frozenset[int]
+
+
+def _agenda_ids(meeting: PabMeeting) -> AgendaIds:
+    """One query on the meeting's indexes of targets, decisions and papers."""
+    targeted, decided, ready = 0, 1, 2
+    found: dict[int, set[int]] = {targeted: set(), decided: set(), ready: set()}
+    rows = (
+        PabTarget.objects.filter(meeting=meeting, is_current=True)
+        .order_by()
+        .annotate(kind=Value(targeted))
+        .values_list("application_id", "kind")
+        .union(
+            ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB)
+            .order_by()
+            .annotate(kind=Value(decided))
+            .values_list("application_id", "kind"),
+            PabPaper.objects.filter(meeting=meeting, status=GenerationStatus.READY)
+            .order_by()
+            .annotate(kind=Value(ready))
+            .values_list("application_id", "kind"),
+        )
+    )
+    for application_id, kind in rows:
+        found[kind].add(application_id)
+    return AgendaIds(frozenset(found[targeted]), frozenset(found[decided]), frozenset(found[ready]))
+
+
+def agenda_applications(
+    meeting: PabMeeting, *, scope: QuerySet[Application] | None, ids: AgendaIds | None = None
+) -> QuerySet[Application]:
     """The applications on the meeting's agenda (the same as `agenda_rows`: the open ones currently
     targeted at it, and those the Board decided at it), in the agenda's order, as a query to be read a
     page at a time. `scope` None: every one.
 
-    The meeting's application ids are read first (one query on the targets' and decisions' meeting
-    indexes), so that the query of the applications looks up each by its key rather than reading
-    every application to match them."""
-    targeted = (
-        PabTarget.objects.filter(meeting=meeting, is_current=True)
-        .order_by()
-        .annotate(decided=Value(False))
-        .values_list("application_id", "decided")
-    )
-    decisions = (
-        ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB)
-        .order_by()
-        .annotate(decided=Value(True))
-        .values_list("application_id", "decided")
-    )
-    on_agenda: set[int] = set()
-    decided: set[int] = set()
-    for application_id, was_decided in targeted.union(decisions):
-        (decided if was_decided else on_agenda).add(application_id)
+    The meeting's application ids are read first (`ids`, else one query on the meeting's indexes), so
+    that the applications are then looked up by their keys rather than every application read to
+    match them."""
+    ids = ids or _agenda_ids(meeting)
     applications = scope if scope is not None else Application.objects.all()
-    if not on_agenda and not decided:
+    if not ids.targeted and not ids.decided:
         return applications.none()
     # An application closed since it was targeted is no longer on the agenda, unless decided here.
-    condition = Q(pk__in=sorted(decided)) | (Q(pk__in=sorted(on_agenda - decided)) & ~Q(status__in=_closed()))
+    condition = Q(pk__in=sorted(ids.decided)) | (
+        Q(pk__in=sorted(ids.targeted - ids.decided)) & ~Q(status__in=_closed())
+    )
     return (
         applications.filter(condition)
         .select_related("organisation", "mpid", "market_role", "route")
@@ -196,27 +220,38 @@ def agenda_applications(meeting: PabMeeting, *, scope: QuerySet[Application] | N
 
 
 def agenda_rows_of(
-    meeting: PabMeeting, applications: list[Application], *, board: bool, start: int = 1
+    meeting: PabMeeting,
+    applications: list[Application],
+    *,
+    board: bool,
+    start: int = 1,
+    decided: frozenset[int] | None = None,
 ) -> list[AgendaRow]:
     """The agenda rows of these applications of the meeting's agenda (one page of it), numbered from
-    `start`. A fixed number of queries, whatever the size of the page or of the agenda."""
+    `start`; `decided`, when known, the applications the Board decided at the meeting (the decisions
+    are not looked for when none of these is). A fixed number of queries, whatever the size of the
+    page or of the agenda."""
     if not applications:
         return []
     ids = [application.pk for application in applications]
-    target_by_app = {
-        t.application_id: t
-        for t in PabTarget.objects.filter(meeting=meeting, is_current=True, application_id__in=ids)
-        .exclude(application__status__in=_closed())
-        .select_related("set_by")
-        .order_by()
-    }
+    # A closed application's target no longer puts it on the agenda (it is here for its decision).
+    open_ids = [application.pk for application in applications if not application.is_closed]
+    target_by_app = (
+        {
+            t.application_id: t
+            for t in PabTarget.objects.filter(meeting=meeting, is_current=True, application_id__in=open_ids).order_by()
+        }
+        if open_ids
+        else {}
+    )
     latest_decision: dict[int, ApprovalDecision] = {}
-    for decision in (
-        ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB, application_id__in=ids)
-        .select_related("recorded_by")
-        .order_by("recorded_at", "id")
-    ):
-        latest_decision[decision.application_id] = decision
+    if decided is None or not decided.isdisjoint(ids):
+        for decision in (
+            ApprovalDecision.objects.filter(meeting=meeting, body=ApprovalBody.BSC_PAB, application_id__in=ids)
+            .select_related("recorded_by")
+            .order_by("recorded_at", "id")
+        ):
+            latest_decision[decision.application_id] = decision
     recommendations: dict[int, PabRecommendation] = {}
     papers: dict[int, PabPaper] = {}
     ready: dict[int, PabPaper] = {}
@@ -248,17 +283,6 @@ def agenda_rows_of(
     ]
 
 
-def _ready_papers_count(meeting: PabMeeting, applications: QuerySet[Application]) -> int:
-    """How many of these applications have a ready summary paper for the meeting."""
-    return (
-        PabPaper.objects.filter(meeting=meeting, status=GenerationStatus.READY, application__in=applications.order_by())
-        .order_by()
-        .values("application_id")
-        .distinct()
-        .count()
-    )
-
-
 def latest_packs(meeting: PabMeeting) -> tuple[PabPack | None, PabPack | None]:
     """The meeting's latest pack, whatever its status, and its latest ready one."""
     packs = PabPack.objects.filter(meeting=meeting).select_related("requested_by").order_by("-version")
@@ -285,16 +309,24 @@ def meeting_agenda(*, user: Any, meeting_id: int, page: int | str | None = None)
     if page is None:
         rows = agenda_rows(meeting, scope=scope, board=board)
     else:
-        applications = agenda_applications(meeting, scope=scope)
-        shown = Paginator(applications, AGENDA_PAGE_SIZE).get_page(page)
+        ids = _agenda_ids(meeting)
+        # The page's rows need no route (the full agenda's, for the meeting pack, do).
+        applications = agenda_applications(meeting, scope=scope, ids=ids).select_related(None)
+        shown = Paginator(
+            applications.select_related("organisation", "mpid", "market_role"), AGENDA_PAGE_SIZE
+        ).get_page(page)
         total = shown.paginator.count
-        rows = agenda_rows_of(meeting, list(shown.object_list), board=board, start=shown.start_index())
+        rows = agenda_rows_of(
+            meeting, list(shown.object_list), board=board, start=shown.start_index(), decided=ids.decided
+        )
         if board:
-            # On one page, the rows tell; else one count over the whole agenda.
+            # On one page, the rows tell; else the ready papers of the agenda's applications in scope.
             ready_total = (
                 sum(1 for row in rows if row.ready_paper is not None)
                 if total == len(rows)
-                else _ready_papers_count(meeting, applications)
+                else applications.filter(pk__in=sorted(ids.ready)).count()
+                if ids.ready
+                else 0
             )
     pack, ready_pack = latest_packs(meeting) if board else (None, None)
     open_meeting = meeting.status == MeetingStatus.SCHEDULED

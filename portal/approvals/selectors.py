@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.approvals.deadlines import (
     Deadline,
@@ -122,19 +122,28 @@ def pab_meeting_get(*, user: Any, meeting_id: int, with_applications: bool = Fal
     return meeting
 
 
-def meeting_application_counts(*, user: Any, meeting_ids: list[int]) -> dict[int, int]:
-    """How many open applications the user may see are targeted at each of these meetings (one query,
-    whatever the number of meetings and applications; a meeting with none is left out)."""
+@dataclass(frozen=True)
+class AgendaCount:
+    """How many open applications the user may see are targeted at a meeting, and how many of them
+    were targeted after its paper deadline (a late paper)."""
+
+    applications: int = 0
+    late: int = 0
+
+
+def meeting_application_counts(*, user: Any, meeting_ids: list[int]) -> dict[int, AgendaCount]:
+    """The `AgendaCount` of each of these meetings (one query, whatever the number of meetings and
+    applications; a meeting with none is left out)."""
     if not meeting_ids:
         return {}
     rows = (
         _targets_in_scope(user, meeting_id__in=meeting_ids)
         .order_by()
         .values("meeting_id")
-        .annotate(count=Count("id"))
-        .values_list("meeting_id", "count")
+        .annotate(applications=Count("id"), late=Count("id", filter=~Q(late_reason="")))
+        .values_list("meeting_id", "applications", "late")
     )
-    return dict(rows)
+    return {meeting_id: AgendaCount(applications, late) for meeting_id, applications, late in rows}
 
 
 def meeting_applications(*, user: Any, meeting_id: int) -> QuerySet[PabTarget]:
@@ -150,9 +159,15 @@ def meeting_applications(*, user: Any, meeting_id: int) -> QuerySet[PabTarget]:
 
 
 @dataclass(frozen=True)
+class CalendarEntry:
+    meeting: PabMeeting
+    agenda: AgendaCount
+
+
+@dataclass(frozen=True)
 class MonthOfMeetings:
     month: date
-    meetings: list[PabMeeting]
+    meetings: list[CalendarEntry]
 
 
 @dataclass(frozen=True)
@@ -168,7 +183,9 @@ class MeetingCalendar:
 
 def pab_meeting_calendar(*, user: Any, year: int | None = None) -> MeetingCalendar:
     """The meetings month by month: by default from this month for the rule's months ahead (at least
-    a year); or one calendar year."""
+    a year); or one calendar year. Each with the number of applications targeted at it that the user
+    may see (the meeting's page lists them): a fixed number of queries and rows, whatever the number
+    of applications."""
     today = uk_today()
     rule = pab_rule()
     if year is None:
@@ -177,10 +194,11 @@ def pab_meeting_calendar(*, user: Any, year: int | None = None) -> MeetingCalend
         found = pab_meetings(user=user, date_from=start, date_to=months[-1] - timedelta(days=1))
     else:
         found = pab_meetings(user=user, date_from=date(year, 1, 1), date_to=date(year, 12, 31))
-    meetings = list(found.prefetch_related(_visible_targets(user)))
-    by_month: dict[date, list[PabMeeting]] = defaultdict(list)
+    meetings = list(found)
+    counts = meeting_application_counts(user=user, meeting_ids=[m.pk for m in meetings])
+    by_month: dict[date, list[CalendarEntry]] = defaultdict(list)
     for meeting in meetings:
-        by_month[meeting.date.replace(day=1)].append(meeting)
+        by_month[meeting.date.replace(day=1)].append(CalendarEntry(meeting, counts.get(meeting.pk, AgendaCount())))
     years = sorted({d.year for d in PabMeeting.objects.dates("date", "year")} | {today.year})
     return MeetingCalendar(
         year=year,

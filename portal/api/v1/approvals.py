@@ -283,7 +283,7 @@ def _fields(payload: MeetingIn) -> MeetingFields:
 
 def _meetings(user: Any, meetings: list[PabMeeting]) -> list[dict[str, Any]]:
     counts = selectors.meeting_application_counts(user=user, meeting_ids=[m.pk for m in meetings])
-    return [_meeting(m, counts.get(m.pk, 0)) for m in meetings]
+    return [_meeting(m, counts[m.pk].applications if m.pk in counts else 0) for m in meetings]
 
 
 def _meeting_for(request: HttpRequest, meeting_id: int) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""A meeting's applications are read a page at a time: the meetings list counts them and links to their
-list, the list and the meeting page show one page, and neither needs more queries for a meeting with
-fifty applications than for one with ten. Each user sees only the applications they may see."""
+"""A meeting's applications are read a page at a time: the meetings list (API) and the calendar (page)
+count them and link to their list, the list and the meeting page show one page, and none needs more
+queries for a meeting with fifty applications than for one with ten. Each user sees only the
+applications they may see."""
 
 from collections.abc import Callable
 from typing import Any, cast
@@ -199,3 +200,29 @@ def test_the_meeting_page_shows_a_participant_only_their_own_applications(
     assert not any(f'id="agenda-{a.pk}"' in html for a in theirs)
     assert "2 applications" in html and 'class="govuk-pagination"' not in html
     assert "summary paper" not in html  # the Board's papers are not theirs to read
+
+
+# --- the calendar ----------------------------------------------------------------------------------------
+
+
+def test_the_calendar_counts_each_meetings_applications_with_the_same_queries_for_10_or_50(
+    login, analyst, make_meeting, crowd
+):
+    first, second = make_meeting(30), make_meeting(60)
+    made = crowd(first, 10)
+    crowd(second, 10)
+    PabTarget.objects.filter(application=made[0]).update(late_reason="The QSP's report came in late.")
+    client = login(analyst)
+    path = f"/pab/meetings/?year={first.date.year}"
+    client.get(path)
+    with_10 = queries(lambda: client.get(path))
+    crowd(first, 40)
+    crowd(second, 40)
+    with_50 = queries(lambda: client.get(path))
+    assert with_50 == with_10
+
+    html = client.get("/pab/meetings/").content.decode()
+    assert f'href="/pab/meetings/{first.pk}/#agenda">50 applications<' in html
+    assert f'href="/pab/meetings/{second.pk}/#agenda">50 applications<' in html
+    assert "1 late paper<" in html
+    assert made[1].reference not in html  # the agenda lists them, not the calendar

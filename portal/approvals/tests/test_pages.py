@@ -29,18 +29,22 @@ def test_the_calendar_lists_meetings_by_month_with_the_applications_each_user_ma
     application = signed()
     pab_target_set(actor=analyst, application_id=application.pk, meeting_id=meeting.pk)
 
+    # Each meeting counts the applications targeted at it and links to its agenda, which lists them.
+    counted = f'href="/pab/meetings/{meeting.pk}/#agenda">1 application<'
     page = login(analyst).get(f"/pab/meetings/?year={meeting.date.year}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"{meeting.date:%B %Y}" in html and application.reference in html
+    assert f"{meeting.date:%B %Y}" in html and counted in html
     assert "Add a meeting" not in html  # only for the secretary
     ahead = login(analyst).get("/pab/meetings/").content.decode()  # by default: the months ahead
-    assert "BSC PAB meetings ahead" in ahead and f"{meeting.date:%B %Y}" in ahead and application.reference in ahead
+    assert "BSC PAB meetings ahead" in ahead and f"{meeting.date:%B %Y}" in ahead and counted in ahead
+    assert application.reference in login(analyst).get(f"/pab/meetings/{meeting.pk}/").content.decode()
 
     html = login(member).get(f"/pab/meetings/?year={meeting.date.year}").content.decode()
-    assert application.reference in html  # their own
+    assert counted in html  # their own
+    assert application.reference in login(member).get(f"/pab/meetings/{meeting.pk}/").content.decode()
     html = login(other_member).get(f"/pab/meetings/?year={meeting.date.year}").content.decode()
-    assert application.reference not in html and application.organisation.name not in html
+    assert counted not in html and application.organisation.name not in html
     assert "None you can see" in html
     assert login(other_member).get(f"/pab/meetings/{meeting.pk}/").status_code == 200  # meetings are not secret
     assert application.reference not in login(other_member).get(f"/pab/meetings/{meeting.pk}/").content.decode()
