@@ -15,9 +15,12 @@ An importer is registered per kind (`register_importer`) by the module that owns
 """
 
 import copy
+import gc
 import hashlib
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +45,9 @@ from portal.testing.permissions import CATALOGUE_ROLES
 logger = logging.getLogger(__name__)
 
 MAX_REPORTED_PROBLEMS = 500
-PROGRESS_EVERY = 250
+# Each progress write is a round trip to the database and a commit; checking a thousand rows takes a few
+# hundredths of a second, so the progress bar still moves many times a second.
+PROGRESS_EVERY = 1_000
 FINISHED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
 
 
@@ -197,7 +202,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
     # A copy per run: `begin` keeps the run's lookups on the importer, and two jobs must not share them.
     importer = copy.copy(importer_for(job.kind))
     try:
-        return _run(job, importer)
+        with _cyclic_collection_paused():
+            return _run(job, importer)
     except Exception:
         # Whatever went wrong, the job must not stay "checking rows" for ever, and nothing was stored
         # (storing is one transaction). The details are for the operators' log, not the user.
@@ -209,6 +215,23 @@ def import_job_run(*, job_id: int) -> ImportJob:
             "The import could not be completed because of an unexpected error; nothing was imported. Try again, "
             "and tell the support team if it happens again.",
         )
+
+
+@contextmanager
+def _cyclic_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a job runs. A run makes a few small objects per row
+    and keeps each row's record until it is stored, so the collector would otherwise walk every record
+    so far, and everything else the worker holds, over and over: a third of a 100,000-row import's time,
+    to find no garbage (the rows make no reference cycles; reference counting frees what they drop).
+    Whatever cycles there are wait for the collector's next pass once the job is done."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _run(job: ImportJob, importer: "Importer") -> ImportJob:
