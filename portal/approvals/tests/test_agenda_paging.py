@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from portal.api.tests.conftest import assert_error
-from portal.approvals.models import PabMeeting, PabTarget
+from portal.approvals.models import GenerationStatus, PabMeeting, PabPaper, PabTarget
 from portal.approvals.paper_selectors import AGENDA_PAGE_SIZE
 from portal.factories import MpidFactory
 from portal.participants.models import MarketRole, Mpid, Organisation
@@ -180,6 +180,37 @@ def test_the_meeting_page_shows_the_agenda_a_page_at_a_time_with_the_same_querie
     # A page number that cannot be read shows the first page; one past the end, the last.
     assert f'id="agenda-{in_order[0].pk}"' in client.get(path, {"page": "x"}).content.decode()
     assert f'id="agenda-{in_order[-1].pk}"' in client.get(path, {"page": 99}).content.decode()
+
+
+def test_the_ready_papers_are_counted_across_every_page_of_the_agenda(login, secretary, analyst, make_meeting, crowd):
+    meeting, other = make_meeting(30), make_meeting(60)
+    made = sorted(crowd(meeting, 30), key=lambda a: (a.organisation.name, a.mpid.code, a.pk))
+    elsewhere = crowd(other, 1)[0]
+
+    def paper(application, meeting, status=GenerationStatus.READY):
+        ready = status == GenerationStatus.READY
+        PabPaper.objects.create(
+            application=application,
+            meeting=meeting,
+            version=1,
+            prepared_by=analyst,
+            prepared_at=timezone.now(),
+            status=status,
+            file="papers/x.pdf" if ready else "",
+            sha256="0" * 64 if ready else "",
+            generated_at=timezone.now() if ready else None,
+        )
+
+    paper(made[0], meeting)  # on the first page
+    paper(made[-1], meeting)  # on the second
+    paper(made[1], meeting, GenerationStatus.QUEUED)  # not ready yet
+    paper(elsewhere, other)  # another meeting's
+    client = login(secretary)
+    first = client.get(f"/pab/meetings/{meeting.pk}/").content.decode()
+    assert "Items 1 to 25 of 30; 2 summary papers ready." in first
+    assert "2 of 30 summary papers ready." in first  # beside the meeting pack button
+    second = client.get(f"/pab/meetings/{meeting.pk}/", {"page": 2}).content.decode()
+    assert "Items 26 to 30 of 30; 2 summary papers ready." in second
 
 
 def test_a_short_agenda_is_shown_whole_without_pages(login, secretary, make_meeting, crowd):
