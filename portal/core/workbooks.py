@@ -155,17 +155,28 @@ def open_sheet_rows(
     # under-declares them would otherwise have rows silently dropped. Our own count bounds the read.
     ws.reset_dimensions()
     rows = _sheet_values(ws) if hasattr(ws, "_get_source") else ws.iter_rows(values_only=True)
-    # In read-only mode the sheet's XML is parsed only as its rows are read, so a damaged sheet or one
-    # carrying an external entity (refused by defusedxml) fails here or while iterating, not on load.
+
+    def close() -> None:
+        close_rows = getattr(rows, "close", None)
+        if close_rows is not None:
+            close_rows()
+        book.close()
+
+    # The sheet's XML is parsed only as its rows are read, so a damaged sheet, or one carrying a document
+    # type declaration (where entities are declared), fails here or while iterating, not on load.
     try:
         header_row = next(rows, None)
     except Exception as exc:
-        book.close()
+        close()
         raise _unreadable(sheet, 1, exc) from exc
     headers = [str(h).strip() if h is not None else "" for h in (header_row or ())]
     while headers and not headers[-1]:
         headers.pop()
-    _check_headers(sheet, headers, required, optional, max_columns)
+    try:
+        _check_headers(sheet, headers, required, optional, max_columns)
+    except InvalidInput:
+        close()
+        raise
 
     names = [h for h in headers if h]
     # Usually every column up to the last has a header: then a row's values are paired with them in order.
@@ -206,10 +217,7 @@ def open_sheet_rows(
                         formulas += (header,)
                 yield SheetRow(number=number, values=values, formulas=formulas, sheet=sheet)
         finally:
-            close = getattr(rows, "close", None)
-            if close is not None:
-                close()
-            book.close()
+            close()
 
     return declared_rows, iterate()
 

@@ -76,6 +76,11 @@ DATE_FORMATS = (
     "%d/%m/%Y %H:%M",
 )
 STEP_PATTERN = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(.+?)\s*$")
+# A workbook writes its step results a few hundred ways at most, each kept with its answer (a few
+# megabytes in all); one that writes them differently on every row, or at great length, has the rest
+# checked anew rather than held twice. The same bound applies to the texts shared between runs.
+MAX_KEPT_STEP_TEXTS = 2_000
+MAX_KEPT_STEP_TEXT_LENGTH = 1_000
 
 
 @lru_cache(maxsize=1024)
@@ -179,9 +184,11 @@ class ResultsImporter(Importer):
             known = (set_row.version.pk, run.status, values["Step results"])
             checked = self.checked_steps.get(known)
             if checked is None:
-                checked = self.checked_steps[known] = check_step_results(
+                checked = check_step_results(
                     identifier=set_row.identifier, version=set_row.version, step_results=steps, status=run.status
                 )
+                if _worth_keeping(self.checked_steps, known[2]):
+                    self.checked_steps[known] = checked
             run.step_results, step_problems = checked
             run_problems = run_problems + step_problems
         for found in run_problems:
@@ -204,9 +211,9 @@ class ResultsImporter(Importer):
             case_id=set_row.case_id,
             version_id=set_row.version.pk,
             status=run.status,
-            tester=self.texts.setdefault(run.tester, run.tester),
+            tester=self._shared(run.tester),
             executed_at=run.executed_at,
-            notes=self.texts.setdefault(run.notes, run.notes),
+            notes=self._shared(run.notes),
             step_results=run.step_results,
         )
 
@@ -250,6 +257,15 @@ class ResultsImporter(Importer):
 
     def link(self, job: ImportJob) -> str:
         return executions_link(job.application_id) if job.application_id else super().link(job)
+
+    def _shared(self, text: str) -> str:
+        """The text, as held once for the runs that repeat it (a tester's name, a common note)."""
+        kept = self.texts.get(text)
+        if kept is not None:
+            return kept
+        if _worth_keeping(self.texts, text):
+            self.texts[text] = text
+        return text
 
     # --- cells ---------------------------------------------------------------------------------------
 
@@ -305,11 +321,17 @@ class ResultsImporter(Importer):
             return None
         parsed = self.parsed_steps.get(value)
         if parsed is None:
-            parsed = self.parsed_steps[value] = _parse_steps(value)
+            parsed = _parse_steps(value)
+            if _worth_keeping(self.parsed_steps, value):
+                self.parsed_steps[value] = parsed
         results, reason = parsed
         if reason is not None:
             problem("step_results", reason)
         return results
+
+
+def _worth_keeping(kept: dict[Any, Any], text: str) -> bool:
+    return len(kept) < MAX_KEPT_STEP_TEXTS and len(text) <= MAX_KEPT_STEP_TEXT_LENGTH
 
 
 def _parse_steps(text: str) -> tuple[list[dict[str, Any]] | None, str | None]:
@@ -376,12 +398,14 @@ def _copy_runs(application: Application, recorded_by: Any, records: list[ResultR
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(column) for column in columns)
     )
-    encoded: dict[int, str] = {}  # step results as JSON, once for each list the runs share
+    encoded: dict[int, str] = {}  # step results as JSON, once for each list the runs share (see `check`)
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for record in records:
             steps = encoded.get(id(record.step_results))
             if steps is None:
-                steps = encoded[id(record.step_results)] = json.dumps(record.step_results)
+                steps = json.dumps(record.step_results)
+                if len(encoded) < MAX_KEPT_STEP_TEXTS:
+                    encoded[id(record.step_results)] = steps
             copy.write_row(
                 (
                     *values,
