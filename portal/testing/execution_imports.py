@@ -233,7 +233,7 @@ class ResultsImporter(Importer):
         task = Task.objects.select_related("definition").get(application=application, code=QT_TASK)
         task.application = application
         task_start_on_first_work(actor=job.created_by, task=task)
-        insert_runs(application=application, recorded_by=job.created_by, records=records)
+        _insert_runs(application=application, recorded_by=job.created_by, records=records)
         by_status = Counter(record.status for record in records)
         summary = {"by_status": dict(sorted(by_status.items()))}
         awaiting = sum(
@@ -353,7 +353,7 @@ def _parse_steps(text: str) -> tuple[list[dict[str, Any]] | None, str | None]:
 RUN_FIELDS = ("case", "case_version", "status", "tester", "executed_at", "notes", "step_results")
 
 
-def insert_runs(*, application: Application, recorded_by: Any, records: list[ResultRecord]) -> None:
+def _insert_runs(*, application: Application, recorded_by: Any, records: list[ResultRecord]) -> None:
     """Insert a run for each record, in the caller's transaction. On PostgreSQL the rows are streamed
     to one COPY (the other columns take the values the model gives a new run, as `bulk_create` would);
     elsewhere they go through `bulk_create` a batch at a time (made a batch at a time: a hundred thousand

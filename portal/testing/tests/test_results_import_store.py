@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from portal.core.workbooks import SheetRow
 from portal.testing import execution_imports
-from portal.testing.execution_imports import RESULTS_IMPORTER, ResultRecord, insert_runs
+from portal.testing.execution_imports import RESULTS_IMPORTER, ResultRecord
 from portal.testing.imports import import_job_create, import_job_run
 from portal.testing.models import ImportStatus, TestExecution
 from portal.testing.tests.execution_support import HEADERS, good_rows, results_workbook, xlsx_upload
@@ -90,7 +90,7 @@ def test_the_import_stores_its_runs_the_way_its_database_takes_them(member, exec
     used: list[str] = []
     monkeypatch.setattr(execution_imports, "_copy_runs", lambda *args: used.append("copy"))
     monkeypatch.setattr(execution_imports, "_bulk_create_runs", lambda *args: used.append("bulk_create"))
-    insert_runs(application=execution_app, recorded_by=member, records=[])
+    execution_imports._insert_runs(application=execution_app, recorded_by=member, records=[])
     assert used == (["copy"] if connection.vendor == "postgresql" else ["bulk_create"])
 
 
