@@ -62,7 +62,9 @@ def register_role_choices() -> list[tuple[str, str]]:
     """The market roles to filter by: every role of the reference data, and any role an entry still
     names that the reference data no longer has."""
     roles = dict(MarketRole.objects.order_by("order", "code").values_list("code", "name"))
-    for code, name in RegisterEntry.objects.values_list("market_role_code", "market_role_name").distinct():
+    # order_by() drops the model's ordering, which would otherwise make every row distinct.
+    named = RegisterEntry.objects.order_by().values_list("market_role_code", "market_role_name").distinct()
+    for code, name in named:
         roles.setdefault(code, name)
     return list(roles.items())
 

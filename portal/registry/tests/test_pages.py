@@ -9,14 +9,16 @@ from datetime import date
 from typing import cast
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from portal.accounts.roles import Role
 from portal.factories import MpidFactory, OrganisationFactory, make_member
-from portal.participants.models import Organisation
+from portal.participants.models import MarketRole, Organisation
 from portal.qualification.models import Application
 from portal.registry.models import EntryStatus, Register, RegisterEntry
-from portal.registry.selectors import EXPORT_FIELDS
+from portal.registry.selectors import EXPORT_FIELDS, register_role_choices
 from portal.registry.services import register_record
 from portal.registry.views import HISTORY_PAGE_SIZE, REGISTER_PAGE_SIZE
 
@@ -333,3 +335,22 @@ def test_text_in_the_csv_never_runs_as_a_formula(anonymous, record, name):
     assert row["organisation"] == "'" + name
     # The JSON carries the name as it is: no spreadsheet reads it.
     assert anonymous.get("/register.json").json()["entries"][0]["organisation"] == name
+
+
+def test_the_role_filter_offers_every_role_once_including_roles_only_entries_still_name(anonymous, record):
+    for n in range(3):
+        record(f"Organisation {n:03}", f"Q{n:03}", "SUP", Register.MHHS, "qualified")
+    record("Aurora Supply Ltd", "AURS", "ADS", Register.MHHS, "qualified")
+    # The reference data renames a role; the entries keep the code and name they were recorded with.
+    ads_name = MarketRole.objects.get(code="ADS").name
+    MarketRole.objects.filter(code="ADS").update(code="OLD")
+    with CaptureQueriesContext(connection) as queries:
+        choices = register_role_choices()
+    codes = [code for code, _ in choices]
+    assert codes.count("SUP") == 1 and codes.count("ADS") == 1 and codes.count("OLD") == 1
+    assert dict(choices)["ADS"] == ads_name
+    # One row per role and name read, not one per entry.
+    distinct = next(q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"])
+    assert "recorded_at" not in distinct
+    page = anonymous.get("/register/").content.decode()
+    assert page.count('<option value="ADS">') == 1
