@@ -343,9 +343,10 @@ def _check_headers(
 # for every inline string: reading the cells took most of an import's time. `_sheet_values` reads the
 # same XML with the standard library's C parser, in chunks, each row emptied once read (what stays of it
 # is a few dozen bytes: eight megabytes for a 100,000-row sheet). The cells an import's sheet is made of
-# (inline and shared strings, plain numbers, empty cells) it reads itself; any other cell (a formula, a date, a boolean, an error, rich text, anything unusual) goes to
-# openpyxl's own cell parser. So every row is the tuple openpyxl's `iter_rows(values_only=True)` gives,
-# with rows missing from the XML given as empty rows, and a formula still reads as "=…".
+# (inline and shared strings, plain numbers, empty cells) it reads itself; any other cell (a formula, a
+# date, a boolean, an error, rich text, anything unusual) goes to openpyxl's own cell parser. So every
+# row is the tuple openpyxl's `iter_rows(values_only=True)` gives, with rows missing from the XML given
+# as empty rows, and a formula still reads as "=…".
 #
 # Entities can only be declared in a document type declaration, so a sheet carrying one is refused
 # whatever it declares (openpyxl's defusedxml parse of the sheet's start, when the workbook is opened,
