@@ -2,6 +2,7 @@
 lists of bounded size, keyset (`?limit=&cursor=` in, `{count, limit, next_cursor, items}` out) for those
 that grow without bound."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -13,6 +14,33 @@ from portal.core.keyset import MAX_CURSOR_LENGTH, keyset_page
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000_000
+
+
+class PresentedPages:
+    """What a list operation paginated with `LimitOffset` returns when its items are shaped from rows:
+    the paginator counts `rows` and slices them, and only the slice it takes is presented. `present` gets
+    the page's rows together, so that whatever they need besides is read once for the page."""
+
+    def __init__(self, rows: Any, present: Callable[[list[Any]], list[Any]]) -> None:
+        self.rows = rows
+        self.present = present
+
+    def count(self) -> int:
+        return int(self.rows.count())
+
+    def all(self) -> "PresentedPages":
+        return self
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[Any]:
+        return self.present(list(self.rows[item]))
+
+
+def each(shape: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    """`present` for `PresentedPages` when each row is shaped on its own."""
+    return lambda rows: [shape(row) for row in rows]
 
 
 class LimitOffset(PaginationBase):
@@ -61,9 +89,9 @@ class Keyset(PaginationBase):
         self.descending = descending
 
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
-        # A lazily shaped list (`.queryset` and `.shape`) is paged on its queryset, then shaped.
-        rows = getattr(queryset, "queryset", queryset)
-        shape = getattr(queryset, "shape", None)
+        # Presented pages are paged on their rows, then the page is presented.
+        presented = queryset if isinstance(queryset, PresentedPages) else None
+        rows = presented.rows if presented is not None else queryset
         page = keyset_page(
             rows, fields=self.fields, descending=self.descending, limit=pagination.limit, after=pagination.cursor
         )
@@ -71,5 +99,5 @@ class Keyset(PaginationBase):
             "count": self._items_count(rows),
             "limit": pagination.limit,
             "next_cursor": page.next_cursor,
-            "items": [shape(item) for item in page.items] if shape else page.items,
+            "items": presented.present(list(page.items)) if presented is not None else page.items,
         }

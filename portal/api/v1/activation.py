@@ -22,7 +22,7 @@ from portal.activation.models import HandoffInput, InputBody
 from portal.activation.selectors import CheckRow, HandoffFilter, HandoffRow, HandoffStatus, HandoffView
 from portal.activation.services import MAX_INPUT_LENGTH, MAX_NOTE_LENGTH
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import LimitOffset, PresentedPages
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import ObjectId, caller
 from portal.dip.models import DipEnvironment
@@ -275,28 +275,12 @@ def _get(request: HttpRequest, application_id: int) -> dict[str, Any]:
 
 @router.get("/activation/handoffs", response={200: list[HandoffSummaryOut], **responses()})
 @paginate(LimitOffset)
-def handoff_list(request: HttpRequest, filters: Query[HandoffListFilters]) -> list[dict[str, Any]]:
+def handoff_list(request: HttpRequest, filters: Query[HandoffListFilters]) -> Any:
     """The hand-offs of every application you may see, with their checklist progress and planned go-live
     date: open ones oldest first (the order the Service Activation team works them), or completed ones."""
     handoffs = selectors.handoff_list(user=caller(request), status=filters.status)
-    return _LazyRows(handoffs)  # type: ignore[return-value]  # paginated lazily: only the page is presented
-
-
-class _LazyRows:
-    """A queryset that presents only the slice the paginator takes."""
-
-    def __init__(self, queryset: Any) -> None:
-        self.queryset = queryset
-        self.totals = selectors.checklist_totals()
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        return [_summary(row) for row in selectors.rows_of(self.queryset[index], self.totals)]
+    totals = selectors.checklist_totals()
+    return PresentedPages(handoffs, lambda rows: [_summary(row) for row in selectors.rows_of(rows, totals)])
 
 
 # --- one application's hand-off ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.approvals import selectors, services
@@ -291,40 +291,6 @@ def _meeting_for(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
     return _meetings(user, [selectors.pab_meeting_get(user=user, meeting_id=meeting_id)])[0]
 
 
-class _LazyMeetings:
-    """A queryset the paginator slices, turned into answers one page at a time (with one count of the
-    applications of the page's meetings)."""
-
-    def __init__(self, user: Any, queryset: Any) -> None:
-        self.user = user
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return _meetings(self.user, list(self.queryset[item]))
-
-
-class _LazyTargets:
-    """The targets the paginator slices, turned into answers one page at a time."""
-
-    def __init__(self, queryset: Any) -> None:
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_meeting_application(t) for t in self.queryset[item]]
-
-
 # --- meetings ---------------------------------------------------------------------------------------------
 
 
@@ -334,10 +300,11 @@ def pab_meeting_list(request: HttpRequest, filters: Query[MeetingFilters]) -> An
     """BSC PAB meetings in date order, each with the number of applications targeted at it that you
     may see and the address of their list."""
     user = caller(request)
-    return _LazyMeetings(
-        user,
-        selectors.pab_meetings(user=user, date_from=filters.date_from, date_to=filters.date_to, status=filters.status),
+    meetings = selectors.pab_meetings(
+        user=user, date_from=filters.date_from, date_to=filters.date_to, status=filters.status
     )
+    # The applications of a page's meetings are counted in one query.
+    return PresentedPages(meetings, lambda page: _meetings(user, page))
 
 
 @router.get(MEETING, response={200: MeetingOut, **responses(404)})
@@ -351,7 +318,8 @@ def pab_meeting_get(request: HttpRequest, meeting_id: ObjectId) -> dict[str, Any
 def pab_meeting_application_list(request: HttpRequest, meeting_id: ObjectId) -> Any:
     """The open applications targeted at the meeting that you may see, by application id, a page at a
     time: when each was targeted at it, and why its paper is late if it is."""
-    return _LazyTargets(selectors.meeting_applications(user=caller(request), meeting_id=meeting_id))
+    targets = selectors.meeting_applications(user=caller(request), meeting_id=meeting_id)
+    return PresentedPages(targets, each(_meeting_application))
 
 
 @router.post(MEETINGS, response={201: MeetingOut, **WRITE_ERRORS})

@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import ObjectId, caller
 from portal.approvals import letters, paper_selectors, paper_services
@@ -299,22 +299,6 @@ def _letter_for(request: HttpRequest, letter_id: int) -> dict[str, Any]:
     return _letter(letter)
 
 
-class _LazyLetters:
-    """A queryset the paginator slices, turned into answers one page at a time."""
-
-    def __init__(self, queryset: Any) -> None:
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_letter(letter) for letter in self.queryset[item]]
-
-
 # --- the agenda ---------------------------------------------------------------------------------------------
 
 
@@ -429,7 +413,8 @@ def pack_pdf_download(request: HttpRequest, meeting_id: ObjectId, version: Versi
 def qualification_letter_list(request: HttpRequest, filters: Query[LetterFilters]) -> Any:
     """The qualification letters you may read, newest first: every one for the Board's readers; issued
     ones only for the Service Activation team and the participant they are addressed to."""
-    return _LazyLetters(paper_selectors.letters_for(user=caller(request), status=filters.status or ""))
+    letters = paper_selectors.letters_for(user=caller(request), status=filters.status or "")
+    return PresentedPages(letters, each(_letter))
 
 
 @router.get(LETTER, response={200: LetterOut, **responses(404)})

@@ -24,7 +24,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.pagination import Keyset, LimitOffset
+from portal.api.pagination import Keyset, LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.core.errors import InvalidInput
@@ -350,23 +350,7 @@ def qt_execution_list(request: HttpRequest, application_id: ObjectId, filters: Q
             latest_only=filters.latest_only,
         ),
     )
-    return _LazyRows(view.executions, _summary)
-
-
-class _LazyRows:
-    """A queryset the paginator slices and counts, shaped row by row only for the page it returns."""
-
-    def __init__(self, queryset: Any, shape: Any) -> None:
-        self.queryset, self.shape = queryset, shape
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [self.shape(row) for row in self.queryset[item]]
+    return PresentedPages(view.executions, each(_summary))
 
 
 @router.post(EXEC, response={201: ExecutionOut, **WRITE_ERRORS})
@@ -525,7 +509,7 @@ def qt_defect_list(request: HttpRequest, application_id: ObjectId, filters: Quer
         application_id=application_id,
         filters=DefectFilters(status=filters.status or "", severity=filters.severity),
     )
-    return _LazyRows(view.defects, _defect_summary)
+    return PresentedPages(view.defects, each(_defect_summary))
 
 
 @router.post(DEFECTS, response={201: DefectOut, **WRITE_ERRORS})

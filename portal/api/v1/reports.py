@@ -16,12 +16,11 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import ObjectId, caller
 from portal.approvals.deadlines import Deadline
 from portal.approvals.models import MeetingStatus, PabMeeting
-from portal.qualification.models import Application
 from portal.qualification.workflow import ApplicationStatus, Stage
 from portal.reports import selectors
 from portal.reports.search import KINDS, MAX_QUERY_LENGTH, SearchHit, search
@@ -332,43 +331,6 @@ def _hit(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-class _LazyRows:
-    """The pipeline's applications, presented a page at a time (a fixed number of queries per page)."""
-
-    def __init__(self, queryset: Any) -> None:
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def all(self) -> "_LazyRows":
-        return self
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        applications: list[Application] = list(self.queryset[index])
-        return [_row(row) for row in selectors.pipeline_rows(applications)]
-
-
-class _LazyHits:
-    def __init__(self, results: Any) -> None:
-        self.results = results
-
-    def count(self) -> int:
-        return int(self.results.count())
-
-    def all(self) -> "_LazyHits":
-        return self
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        return [_hit(hit) for hit in self.results[index]]
-
-
 # --- operations -----------------------------------------------------------------------------------------
 
 
@@ -389,7 +351,8 @@ def pipeline_application_list(request: HttpRequest, filters: Query[PipelineQuery
     """The pipeline row by row: each application's stage and since when, who it waits on, its next
     deadline and its target BSC PAB meeting, by organisation and MPID."""
     chosen = selectors.pipeline_filters(**filters.model_dump())
-    return _LazyRows(selectors.pipeline_applications(user=caller(request), filters=chosen))
+    applications = selectors.pipeline_applications(user=caller(request), filters=chosen)
+    return PresentedPages(applications, lambda page: [_row(row) for row in selectors.pipeline_rows(page)])
 
 
 @router.get("/applications/{int:application_id}/timeline", response={200: TimelineOut, **responses(404)})
@@ -404,4 +367,4 @@ def application_timeline_get(request: HttpRequest, application_id: ObjectId) -> 
 def search_list(request: HttpRequest, query: Query[SearchQuery]) -> Any:
     """Search organisations, applications, evidence files and test cases you may see: organisations
     first, then applications, documents and test cases."""
-    return _LazyHits(search(user=caller(request), q=query.q, kind=query.kind or ""))
+    return PresentedPages(search(user=caller(request), q=query.q, kind=query.kind or ""), each(_hit))

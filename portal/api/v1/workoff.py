@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.pagination import LimitOffset
+from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.core.pages import safe_download_name
@@ -398,24 +398,9 @@ def workoff_evidence_download(request: HttpRequest, application_id: ObjectId, ev
 
 @router.get("/workoff/items", response={200: list[WorkOffListItemOut], **responses()})
 @paginate(LimitOffset)
-def workoff_item_list(request: HttpRequest, filters: Query[WorkOffListFilters]) -> list[dict[str, Any]]:
+def workoff_item_list(request: HttpRequest, filters: Query[WorkOffListFilters]) -> Any:
     """Work-off items of every application you may see (for staff, across the market), filtered by
     status, overdue, organisation or application, sorted by due date."""
     items = selectors.workoff_item_list(user=caller(request), **filters.model_dump())
-    return _LazyItems(items)  # type: ignore[return-value]  # paginated lazily: only the page is presented
-
-
-class _LazyItems:
-    """A queryset that presents only the slice the paginator takes."""
-
-    def __init__(self, queryset: Any) -> None:
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return int(self.queryset.count())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        return [_item(item) for item in self.queryset.prefetch_related("closure_evidence__uploaded_by")[index]]
+    items = items.prefetch_related("closure_evidence__uploaded_by")
+    return PresentedPages(items, each(_item))
