@@ -22,9 +22,20 @@ def user_roles(user: Any) -> frozenset[Role]:
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    names = set(user.groups.values_list("name", flat=True))
+    # One query for the user's groups and memberships (every request asks): a row per pair of them,
+    # a handful at most, with None where the user has none of one.
+    pairs = User.objects.filter(pk=user.pk).values_list(
+        "groups__name", "memberships__organisation_id", "memberships__is_director"
+    )
+    names = set()
+    found: dict[int, bool] = {}
+    for name, organisation_id, is_director in pairs:
+        if name is not None:
+            names.add(name)
+        if organisation_id is not None:
+            found[organisation_id] = bool(is_director)
     roles = {Role(name) for name in names if name in STAFF_ROLES}
-    memberships = list(Membership.objects.filter(user=user).values_list("organisation_id", "is_director"))
+    memberships = list(found.items())
     if memberships:
         roles.add(Role.PARTICIPANT_MEMBER)
     if any(is_director for _, is_director in memberships):

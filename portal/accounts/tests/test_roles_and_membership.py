@@ -88,6 +88,21 @@ def test_a_superuser_is_an_administrator_and_unknown_groups_grant_nothing():
     assert user_roles(fresh(user)) == {R.ADMINISTRATOR}
 
 
+def test_several_groups_and_memberships_are_read_together_in_one_query(org, other_org, django_assert_num_queries):
+    user = make_staff(R.ELEXON_ANALYST)
+    user.groups.add(Group.objects.get(name=R.QSP), Group.objects.create(name="tea_club"))
+    Membership.objects.create(user=user, organisation=org, is_director=True)
+    Membership.objects.create(user=user, organisation=other_org)
+    user = fresh(user)
+    with django_assert_num_queries(1):
+        roles = user_roles(user)
+        organisations = user_organisation_ids(user)
+        directing = user_director_organisation_ids(user)
+    assert roles == {R.ELEXON_ANALYST, R.QSP, R.PARTICIPANT_MEMBER, R.PARTICIPANT_DIRECTOR}
+    assert organisations == {org.pk, other_org.pk}
+    assert directing == {org.pk}
+
+
 def test_roles_are_cached_for_the_life_of_the_user_object(org):
     user = new_user()
     assert user_roles(user) == frozenset()
