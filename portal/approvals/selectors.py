@@ -15,6 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from portal.approvals.deadlines import (
     Deadline,
     MeetingOption,
+    active_rules,
     deadlines_by_task,
     deadlines_for,
     meeting_options,
@@ -273,11 +274,12 @@ def pab_panel_for(user: Any, application: Application) -> PabPanel:
         PabTarget.objects.filter(application=application).select_related("meeting", "set_by").order_by("-set_at", "-id")
     )
     target = next((t for t in history if t.is_current), None)
-    deadlines = deadlines_for([application], working=working)[application.pk]
+    rules = active_rules()
+    deadlines = deadlines_for([application], working=working, rules=rules)[application.pk]
     needs_pab = PAB_TASK in tasks
     options: list[MeetingOption] = []
     if needs_pab and not application.is_closed:
-        options = meeting_options(application, upcoming_meetings(), working=working)
+        options = meeting_options(application, upcoming_meetings(), working=working, rules=rules)
     refusal = target_refusal(user, application, tasks) if can_target(user) else None
     return PabPanel(
         application=application,
