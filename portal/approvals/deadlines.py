@@ -210,8 +210,10 @@ def deadlines_for(
     working: WorkingCalendar,
     today: date | None = None,
     rules: Sequence[DeadlineRule] | None = None,
+    targets: dict[int, PabTarget] | None = None,
 ) -> dict[int, list[Deadline]]:
-    """Every deadline of each open application whose anchor date is known, soonest first."""
+    """Every deadline of each open application whose anchor date is known, soonest first. `targets`:
+    the applications' `current_targets`, when the caller has read them already."""
     today = today or uk_today()
     rules = list(rules) if rules is not None else active_rules()
     open_apps = [a for a in applications if not a.is_closed]
@@ -230,7 +232,8 @@ def deadlines_for(
         .annotate(latest=Max("created_at"))
         .values_list("task_id", "latest")
     )
-    targets = current_targets(ids) if any(r.anchor in PAB_ANCHORS for r in rules) else {}
+    if targets is None:
+        targets = current_targets(ids) if any(r.anchor in PAB_ANCHORS for r in rules) else {}
     starts = qt_starts(ids) if any(r.anchor == DeadlineAnchor.QT_START for r in rules) else {}
     for application in open_apps:
         found = []

@@ -261,8 +261,8 @@ def pipeline_rows(
     if not ids:
         return []
     facts = facts if facts is not None else stage_facts(ids)
-    deadlines = deadlines_for(applications, working=working_calendar(), today=today)
     targets = current_targets(ids)
+    deadlines = deadlines_for(applications, working=working_calendar(), today=today, targets=targets)
     waiting = waiting_tasks(ids)
     rows = []
     for application in applications:
