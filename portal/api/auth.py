@@ -11,8 +11,15 @@ Staff users and Company Directors must have two-factor authentication: their tok
 not pass the second factor is refused by `portal.accounts.middleware.MfaRequiredMiddleware`. Tokens
 themselves are created only by such a user who has an authenticator app; approval decisions also need
 its current code (`portal.accounts.stepup`).
+
+An operation that only some callers may call names them with `auth=may_call(check)` (see
+`portal.api.gates`): the same two schemes, which after authenticating ask `check(user, path_kwargs)`
+and refuse the caller (403) before the request's body is read, so that a caller in the wrong role
+learns that first, not which fields are missing.
 """
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +32,26 @@ from portal.accounts.models import User
 from portal.accounts.services import api_token_authenticate
 from portal.accounts.stepup import MfaRequired
 from portal.api.errors import CsrfFailed
+from portal.core.errors import PermissionDenied
+
+# Who may call an operation, from the caller and the path's parameters (converted: ids are ints). It
+# answers False to refuse (403), or raises `NotFound` when the object the path names is out of the
+# caller's sight (tenancy answers 404, DESIGN.md §3).
+CallerCheck = Callable[[Any, Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class CallerGate:
+    """The check an operation makes of an authenticated caller before it reads the request's body."""
+
+    check: CallerCheck
+    refusal: str
+
+    def admit(self, request: HttpRequest, user: Any) -> None:
+        match = getattr(request, "resolver_match", None)
+        path_kwargs: Mapping[str, Any] = match.kwargs if match is not None else {}
+        if not self.check(user, path_kwargs):
+            raise PermissionDenied(self.refusal)
 
 
 class MfaEnrolmentRequired(MfaRequired):
@@ -32,6 +59,16 @@ class MfaEnrolmentRequired(MfaRequired):
 
 
 class BearerTokenAuth(HttpBearer):
+    def __init__(self, gate: CallerGate | None = None) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = super().__call__(request)
+        if user and self.gate is not None:
+            self.gate.admit(request, user)
+        return user
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = api_token_authenticate(secret=token.strip())
         if user is not None and user_requires_mfa(user) and not user_has_totp(user):
@@ -52,6 +89,16 @@ class SessionAuth(APIKeyCookie):
     request with no credentials at all answers 401, not 403."""
 
     param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, csrf: bool = True, gate: CallerGate | None = None) -> None:
+        super().__init__(csrf=csrf)
+        self.gate = gate
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = super().__call__(request)
+        if user and self.gate is not None:
+            self.gate.admit(request, user)
+        return user
 
     def _get_key(self, request: HttpRequest) -> str | None:
         return request.COOKIES.get(self.param_name)

@@ -9,7 +9,7 @@ from portal.accounts.selectors import user_is_director_of, user_organisation_ids
 from portal.documents.signers import can_sign_final_qad
 from portal.participants.models import ApprovalBody, ApprovalRequirement
 from portal.qualification.models import Application, Task
-from portal.qualification.workflow import Party, TaskKind, Transition
+from portal.qualification.workflow import Party, TaskKind, Transition, actions_for_kind
 
 # Staff who follow every application through the process.
 SEES_ALL = frozenset(
@@ -87,12 +87,24 @@ def can_take(user: Any, task: Task, transition: Transition) -> bool:
     return user_holds_party(user, task, transition.party)
 
 
+def can_act_on_task(user: Any, task: Task) -> bool:
+    """May the user take some action on this task (whichever the state allows)? For a caller whose
+    exact action is not known yet, e.g. before a request's body is read."""
+    return any(can_take(user, task, transition) for transition in actions_for_kind(task.definition.kind))
+
+
 def can_create_application(user: Any, organisation_id: int) -> bool:
     return organisation_id in user_organisation_ids(user)
 
 
 def can_withdraw(user: Any, application: Application) -> bool:
     return application.organisation_id in user_organisation_ids(user)
+
+
+def is_participant(user: Any) -> bool:
+    """A member of some participant organisation: who may register applications at all (for which
+    organisation is `can_create_application`)."""
+    return bool(user_organisation_ids(user))
 
 
 def can_mark_non_completion(user: Any) -> bool:

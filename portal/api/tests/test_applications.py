@@ -119,10 +119,11 @@ def test_create_for_another_organisation_answers_404(api_as, member, other_org):
     assert counts() == before
 
 
-def test_create_by_staff_answers_404(api_as, staff, org):
+def test_create_by_staff_answers_403(api_as, staff, org):
+    # Staff belong to no participant organisation: refused for their role, as on the web page.
     before = counts()
     response = api_as(staff(Role.ELEXON_ANALYST)).post("/api/v1/applications", {"organisation_id": org.pk, **SUPPLIER})
-    assert_error(response, 404, "not_found")
+    assert_error(response, 403, "permission_denied")
     assert counts() == before
 
 
