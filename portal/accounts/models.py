@@ -4,6 +4,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class PortalUserManager(UserManager["User"]):
@@ -60,12 +61,24 @@ class ApiToken(models.Model):
 
 class SignedInSession(models.Model):
     """One server-side session of a signed-in user, so that all of a user's sessions can be ended at
-    once: when they sign out, and when their account is deactivated. The row is written when the
-    session starts (at sign-in) and deleted with the session."""
+    once (when they sign out, and when their account is deactivated) and so that a user can see their
+    sessions and end any other one (the "Your account" page). The row is written when the session
+    starts (at sign-in) and deleted with the session.
+
+    The session key itself is never shown or logged: a session is named by this row's id."""
+
+    MAX_USER_AGENT_LENGTH = 300
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
     session_key = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField()
+    # When the session last made a request, to within `services.LAST_SEEN_RESOLUTION_SECONDS`.
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    # The browser's User-Agent at sign-in, cut to MAX_USER_AGENT_LENGTH, and a short reading of it.
+    user_agent = models.CharField(max_length=MAX_USER_AGENT_LENGTH, blank=True, default="")
+    browser = models.CharField(max_length=100, blank=True, default="")
+    # The client's address at sign-in, read by allauth's rule (ALLAUTH_TRUSTED_PROXY_COUNT).
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "started_at"], name="signed_in_session_user_idx")]

@@ -4,13 +4,18 @@ Both answers are cached on the user object for the length of a request, because 
 check asks them.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from portal.accounts.models import ApiToken, User
-from portal.accounts.roles import PARTICIPANT_ROLES, STAFF_ROLES, Role
+from portal.accounts.models import ApiToken, SignedInSession, User
+from portal.accounts.roles import MFA_ROLES, PARTICIPANT_ROLES, STAFF_ROLES, Role
 from portal.participants.models import Membership, Mpid
 
 AnyUser = User | AnonymousUser
@@ -100,3 +105,51 @@ def membership_list(*, user: Any) -> QuerySet[Membership]:
 def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
     """The user's own tokens, newest first, revoked ones included (their history is theirs)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# The last-seen time of a session row is written at most this often (services.LAST_SEEN_RESOLUTION_SECONDS).
+_LAST_SEEN_SLACK = timedelta(minutes=5)
+
+
+def session_list(*, user: Any) -> QuerySet[SignedInSession]:
+    """The user's sessions that may still be alive, most recently active first: started within the
+    absolute lifetime and seen within the idle limit of the user's role (with the slack of how often
+    `last_seen_at` is written). A browser that was closed leaves its session to time out; it is no
+    longer listed once it has."""
+    now = timezone.now()
+    idle = (
+        settings.PORTAL_SESSION_IDLE_SECONDS_MFA_ROLES
+        if user_roles(user) & MFA_ROLES
+        else settings.PORTAL_SESSION_IDLE_SECONDS_PARTICIPANTS
+    )
+    return SignedInSession.objects.filter(
+        user=user,
+        started_at__gt=now - timedelta(seconds=settings.PORTAL_SESSION_ABSOLUTE_SECONDS),
+        last_seen_at__gt=now - timedelta(seconds=idle) - _LAST_SEEN_SLACK,
+    ).order_by("-last_seen_at", "-id")
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session as the user sees it: named by its row id, never by its key."""
+
+    id: int
+    started_at: datetime
+    last_seen_at: datetime
+    browser: str
+    ip_address: str | None
+    current: bool
+
+
+def session_summaries(rows: Iterable[SignedInSession], *, current_key: str | None) -> list[SessionSummary]:
+    return [
+        SessionSummary(
+            id=row.pk,
+            started_at=row.started_at,
+            last_seen_at=row.last_seen_at,
+            browser=row.browser or "Unknown browser",
+            ip_address=row.ip_address,
+            current=bool(current_key) and row.session_key == current_key,
+        )
+        for row in rows
+    ]

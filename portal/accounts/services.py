@@ -7,6 +7,7 @@ every request.
 """
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -21,12 +22,15 @@ from django.utils import timezone
 from portal.accounts.models import ApiToken, SignedInSession, User
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_roles
+from portal.accounts.useragent import browser_summary
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MAX_TOKEN_NAME_LENGTH = 100
 MAX_ACTIVE_TOKENS_PER_USER = 20
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The "Your account" page (portal/web), linked from the e-mails about tokens and sessions.
+ACCOUNT_PAGE = "/your-account/"
 
 
 def _may_manage_tokens_of(actor: Any, user: User) -> bool:
@@ -51,8 +55,23 @@ def _refuse_token_without_mfa(user: User) -> None:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a bearer token for `user`. Returns the token and its secret, which is shown only now."""
+def api_token_create(
+    *,
+    actor: Any,
+    user: User,
+    name: str,
+    notify_owner: bool = False,
+    step_up: Callable[[], None] | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a bearer token for `user`. Returns the token and its secret, which is shown only now.
+
+    With `notify_owner`, the user is told by e-mail (and in their inbox), so that a token they did not
+    make does not go unnoticed: the portal's faces (the Your account page, `POST /v1/me/tokens` and
+    `manage.py create_api_token`) ask for it; tokens made by tests and data set-up do not.
+
+    `step_up`, when given, is called once every other check has passed, for a staff user or director
+    making their own token: it raises unless the request carries a recent second factor (the API passes
+    `stepup.step_up_check`; the page asks for the code before it calls)."""
     if not _may_manage_tokens_of(actor, user):
         raise NotFound("No user was found whose tokens you can manage.")
     if not user.is_active:
@@ -72,6 +91,11 @@ def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, st
         raise Conflict(f"You already have an active token called “{name}”.", details={"field": "name"})
     if active.count() >= MAX_ACTIVE_TOKENS_PER_USER:
         raise Conflict(f"A user may hold at most {MAX_ACTIVE_TOKENS_PER_USER} active tokens; revoke one first.")
+    if step_up is not None:
+        from portal.accounts.mfa import user_requires_mfa
+
+        if user_requires_mfa(user):
+            step_up()
 
     secret = ApiToken.new_secret()
     token = ApiToken.objects.create(user=user, name=name, key_prefix=secret[:8], key_hash=ApiToken.hash_secret(secret))
@@ -82,7 +106,27 @@ def api_token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, st
         summary=f"API token “{name}” ({token.key_prefix}…) created for {user.email}",
         after={"user": user.email, "name": name, "key_prefix": token.key_prefix},
     )
+    if notify_owner:
+        _tell_token_created(token=token, by_owner=actor is not None and actor.pk == user.pk)
     return token, secret
+
+
+def _tell_token_created(*, token: ApiToken, by_owner: bool) -> None:
+    from portal.notifications.services import notify
+
+    when = timezone.localtime(token.created_at).strftime("%d %b %Y at %H:%M")
+    by = "" if by_owner else " by an administrator of the portal"
+    notify(
+        recipients=[token.user],
+        subject=f"A new API token was created for your account: {token.name}",
+        body=(
+            f"A new API token “{token.name}” (starting {token.key_prefix}…) was created for your account in "
+            f"the MHHS Qualification Portal{by} on {when}. It can do in the API whatever you can do in the "
+            "portal.\n\nIf this was not you, revoke the token at once on the Your account page, change your "
+            "password, end your other sessions there and tell the portal's administrators."
+        ),
+        link=ACCOUNT_PAGE,
+    )
 
 
 @transaction.atomic
@@ -138,6 +182,10 @@ SESSION_SEEN_KEY = "portal_session_seen_at"
 # The last-seen time is written at most once a minute, so that a busy page does not save the session
 # on every request; the idle timeout is therefore exact to within a minute.
 SEEN_RESOLUTION_SECONDS = 60
+# The last-seen time shown in the list of one's sessions (`SignedInSession.last_seen_at`) is written at
+# most once every five minutes; when it was last written is kept in the session under this key.
+SESSION_RECORDED_SEEN_KEY = "portal_session_recorded_seen_at"
+LAST_SEEN_RESOLUTION_SECONDS = 5 * 60
 
 
 def _clean_login(login: Any) -> str:
@@ -221,13 +269,25 @@ def session_started(*, request: HttpRequest, user: User) -> None:
     now = time.time()
     session[SESSION_STARTED_KEY] = now
     session[SESSION_SEEN_KEY] = now
+    session[SESSION_RECORDED_SEEN_KEY] = now
     if session.session_key is None:
         session.save()
-    oldest_alive = timezone.now() - timedelta(seconds=settings.PORTAL_SESSION_ABSOLUTE_SECONDS)
+    user_agent = "".join(ch for ch in request.META.get("HTTP_USER_AGENT", "") if ch.isprintable())
+    user_agent = user_agent[: SignedInSession.MAX_USER_AGENT_LENGTH]
+    started = timezone.now()
+    oldest_alive = started - timedelta(seconds=settings.PORTAL_SESSION_ABSOLUTE_SECONDS)
     with transaction.atomic():
         SignedInSession.objects.filter(user=user, started_at__lt=oldest_alive).delete()
         SignedInSession.objects.update_or_create(
-            session_key=session.session_key, defaults={"user": user, "started_at": timezone.now()}
+            session_key=session.session_key,
+            defaults={
+                "user": user,
+                "started_at": started,
+                "last_seen_at": started,
+                "user_agent": user_agent,
+                "browser": browser_summary(user_agent),
+                "ip_address": _client(request).get("ip") or None,
+            },
         )
 
 
@@ -235,20 +295,122 @@ def _session_store(session_key: str | None = None) -> Any:
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 
+def _session_end(row: SignedInSession) -> bool:
+    """End one session server-side: delete it from the session store and delete its row. Its browser
+    is signed out at its next request. True if the store still held the session."""
+    store = _session_store(row.session_key)
+    alive = bool(store.exists(row.session_key))
+    store.delete(row.session_key)
+    row.delete()
+    return alive
+
+
+def _sessions_end(*, user: User, except_key: str | None) -> list[tuple[int, bool]]:
+    """End every session of the user but `except_key`: (row id, whether it was still alive) for each."""
+    ended = []
+    for row in SignedInSession.objects.select_for_update().filter(user=user).order_by("pk"):
+        if row.session_key == except_key:
+            continue
+        row_id = row.pk
+        ended.append((row_id, _session_end(row)))
+    return ended
+
+
 @transaction.atomic
 def sessions_end_all(*, user: User, except_key: str | None = None) -> int:
     """Delete every server-side session of the user (but `except_key`). Returns how many."""
-    rows = list(SignedInSession.objects.select_for_update().filter(user=user))
-    ended = 0
+    return sum(1 for _, alive in _sessions_end(user=user, except_key=except_key) if alive)
+
+
+# Ending one's other sessions, from the "Your account" page or the API (ASVS 7.4.3, 7.5.2).
+#
+# Neither needs a recent re-authentication, not even for staff and directors: a person who suspects
+# that someone else holds a session of theirs must be able to end it at once, and ending sessions only
+# ever takes access away. Anyone who holds one of the user's sessions could end all of them anyway, by
+# signing out (which ends every session of the user), so asking for a code here would protect nothing.
+# The session in use is not ended this way: signing out ends it (and every other one).
+
+
+def _session_label(row: SignedInSession) -> str:
+    started = timezone.localtime(row.started_at).strftime("%d %b %Y %H:%M")
+    where = f" from {row.ip_address}" if row.ip_address else ""
+    return f"{row.browser or 'Unknown browser'}, signed in {started}{where}"
+
+
+def _tell_sessions_ended(*, user: User, labels: list[str]) -> None:
+    from portal.notifications.services import notify
+
+    count = len(labels)
+    listed = "\n".join(f"- {label}" for label in labels)
+    notify(
+        recipients=[user],
+        subject="One of your sessions was ended" if count == 1 else f"{count} of your sessions were ended",
+        body=(
+            f"{'This session' if count == 1 else 'These sessions'} of your account in the MHHS Qualification "
+            f"Portal {'was' if count == 1 else 'were'} ended from another session of yours:\n{listed}\n\n"
+            "If this was not you, someone else may be signed in as you: sign in, change your password, end "
+            "your other sessions on the Your account page and tell the portal's administrators."
+        ),
+        link=ACCOUNT_PAGE,
+    )
+
+
+@transaction.atomic
+def session_end(*, request: HttpRequest | None, user: User, session_id: int) -> SignedInSession:
+    """End one other session of `user`, named by its `SignedInSession` id: its browser is signed out
+    at its next request. Another user's session answers NotFound, the same as a missing one; the
+    session in use answers Conflict (sign out instead). Audited, and the user is told by e-mail."""
+    current = _current_key(request)
+    row = SignedInSession.objects.select_for_update().filter(pk=session_id, user=user).first()
+    if row is None:
+        raise NotFound("No session of yours was found with that id.")
+    if current and row.session_key == current:
+        raise Conflict("This is the session you are using now: sign out to end it (signing out ends every session).")
+    label = _session_label(row)
+    row_id = row.pk
+    _session_end(row)
+    auth_event_record(
+        action="auth.session_ended",
+        user=user,
+        request=request,
+        summary=f"{user.email} ended one of their other sessions ({label})",
+        after={"session_id": row_id, "browser": row.browser, "reason": "ended by the user"},
+    )
+    _tell_sessions_ended(user=user, labels=[label])
+    row.pk = row_id
+    return row
+
+
+@transaction.atomic
+def sessions_end_others(*, request: HttpRequest | None, user: User) -> int:
+    """End every session of `user` but the one in use (with a bearer token, which has no session:
+    every session). Returns how many were ended; none is no error. Audited, and the user is told."""
+    current = _current_key(request)
+    rows = list(
+        SignedInSession.objects.select_for_update().filter(user=user).exclude(session_key=current or "").order_by("pk")
+    )
+    if not rows:
+        return 0
+    labels = [_session_label(row) for row in rows]
+    ids = [row.pk for row in rows]
     for row in rows:
-        if row.session_key == except_key:
-            continue
-        store = _session_store(row.session_key)
-        if store.exists(row.session_key):
-            ended += 1
-        store.delete(row.session_key)
-        row.delete()
-    return ended
+        _session_end(row)
+    count = len(ids)
+    auth_event_record(
+        action="auth.sessions_ended",
+        user=user,
+        request=request,
+        summary=f"{user.email} ended {count} other session{'s' if count != 1 else ''}",
+        after={"session_ids": ids, "sessions_ended": count, "reason": "ended by the user"},
+    )
+    _tell_sessions_ended(user=user, labels=labels)
+    return count
+
+
+def _current_key(request: HttpRequest | None) -> str | None:
+    """The key of the session making the request, if it is a signed-in session (not a bearer call)."""
+    session = getattr(request, "session", None) if request is not None else None
+    return getattr(session, "session_key", None) or None
 
 
 def signed_out(*, request: HttpRequest | None, user: Any) -> None:
@@ -299,10 +461,20 @@ def session_expire(*, request: HttpRequest, reason: str) -> None:
 
 
 def session_touch(*, request: HttpRequest) -> None:
+    """On every request of a signed-in session: keep its last-seen time in the session (for the idle
+    timeout, at most once a minute) and on its `SignedInSession` row (for the list of the user's
+    sessions, at most once every `LAST_SEEN_RESOLUTION_SECONDS`). Both are compared here with times
+    kept in the session itself, so a request in between writes nothing and reads nothing more."""
     now = time.time()
-    seen = request.session.get(SESSION_SEEN_KEY)
+    session = request.session
+    seen = session.get(SESSION_SEEN_KEY)
     if seen is None or now - float(seen) >= SEEN_RESOLUTION_SECONDS:
-        request.session[SESSION_SEEN_KEY] = now
+        session[SESSION_SEEN_KEY] = now
+    recorded = session.get(SESSION_RECORDED_SEEN_KEY)
+    if recorded is None or now - float(recorded) >= LAST_SEEN_RESOLUTION_SECONDS:
+        session[SESSION_RECORDED_SEEN_KEY] = now
+        if session.session_key:
+            SignedInSession.objects.filter(session_key=session.session_key).update(last_seen_at=timezone.now())
 
 
 def mfa_event(*, request: HttpRequest | None, user: Any, action: str, authenticator: Any, **extra: Any) -> None:

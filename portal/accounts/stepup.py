@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from portal.accounts.mfa import step_up_is_fresh
+from portal.accounts.mfa import step_up_is_fresh, user_requires_mfa
 from portal.core.errors import PermissionDenied
 
 MAX_CODE_FAILURES = 5
@@ -45,10 +45,21 @@ class MfaRequired(PermissionDenied):
 def step_up_required(view: View) -> View:
     """For a page whose POST records a decision: without a recent second factor, keep the posted form,
     ask for an authenticator code, then carry on with the post."""
+    return _step_up(view, applies=lambda user: True)
 
+
+def step_up_required_for_mfa_roles(view: View) -> View:
+    """`step_up_required` for staff users and Company Directors only (who sign in with an authenticator
+    app); other users' posts go through as they are. For sensitive actions that every user may take,
+    such as creating an API token."""
+    return _step_up(view, applies=user_requires_mfa)
+
+
+def _step_up(view: View, *, applies: Callable[[Any], bool]) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and request.user.is_authenticated and not step_up_is_fresh(request):
+        user = request.user
+        if request.method == "POST" and user.is_authenticated and applies(user) and not step_up_is_fresh(request):
             return suspend_request(request, reverse("mfa_reauthenticate"))
         return view(request, *args, **kwargs)
 

@@ -378,3 +378,18 @@ class TokenOut(Schema):
 
 class TokenCreatedOut(TokenOut):
     secret: str = Field(description="Shown only in this answer: store it now. Send it as Authorization: Bearer.")
+
+
+class SessionOut(Schema):
+    """One of your signed-in sessions, named by its id (its session key is never shown)."""
+
+    id: int
+    started_at: datetime = Field(description="When you signed in.")
+    last_seen_at: datetime = Field(description="When the session last made a request (to within 5 minutes).")
+    browser: str = Field(description="The browser, read from its User-Agent at sign-in, e.g. “Firefox on Windows”.")
+    ip_address: str | None = Field(description="The client address at sign-in.")
+    current: bool = Field(description="Whether this is the session making this request.")
+
+
+class SessionsEndedOut(Schema):
+    ended: int = Field(description="How many sessions were ended.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from portal.accounts.services import MAX_TOKEN_NAME_LENGTH
 from portal.qualification.selectors import CreateChoices
 from portal.qualification.services import MAX_COMMENT_LENGTH
 from portal.qualification.workflow import ApplicationStatus
@@ -77,3 +78,15 @@ class ApplicationFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {name: data[name] for name in ("status", "route", "q") if data.get(name)}
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=MAX_TOKEN_NAME_LENGTH,
+        strip=True,
+        error_messages={
+            "required": "Enter a name for the token, such as the system that will use it",
+            "max_length": f"The name must be {MAX_TOKEN_NAME_LENGTH} characters or fewer",
+        },
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.web.views import applications, inbox, pages, tasks
+from portal.web.views import account, applications, inbox, pages, tasks
 
 app_name = "web"
 
@@ -35,4 +35,9 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/read-all/", inbox.notification_read_all, name="notification_read_all"),
     path("inbox/<int:notification_id>/read/", inbox.notification_read, name="notification_read"),
+    path("your-account/", account.account, name="account"),
+    path("your-account/sessions/end-others/", account.account_sessions_end_others, name="account_sessions_end_others"),
+    path("your-account/sessions/<int:session_id>/end/", account.account_session_end, name="account_session_end"),
+    path("your-account/tokens/new/", account.account_token_create, name="account_token_create"),
+    path("your-account/tokens/<int:token_id>/revoke/", account.account_token_revoke, name="account_token_revoke"),
 ]

@@ -82,6 +82,7 @@ SAMPLES: dict[str, Any] = {
     "letter_id": MISSING,
     "token": "not-a-feed-token",
     "token_id": MISSING,
+    "session_id": MISSING,
     "body": "bsc_pab",
     "identifier": Key("case_identifier"),
     "evidence_id": Key("evidence_id"),
@@ -196,6 +197,12 @@ WEB: dict[str, dict[str, Any]] = {
     "web:inbox": {"get": {"*": 200}, "post": {"*": OK}},
     "web:notification_read_all": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
     "web:notification_read": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    # Your account: every signed-in user, on their own sessions and tokens only (another's id is 404).
+    "web:account": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    "web:account_sessions_end_others": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    "web:account_session_end": {"get": {405: ANON, "*": 405}, "post": {"*": 404}},
+    "web:account_token_create": {"get": {"*": 200}, "post": {"*": OK}},
+    "web:account_token_revoke": {"get": {405: ANON, "*": 405}, "post": {"*": 404}},
     # prequalification
     "prequalification:pqs": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "prequalification:pqs_edit": {"get": {302: P, "*": 403}, "post": {OK: P, "*": 403}},
@@ -945,6 +952,9 @@ API: dict[str, Any] = {
     "token_list": {"*": 200},  # GET
     "token_create": {"*": OK},  # POST
     "token_revoke": {"*": 404},  # DELETE
+    "session_list": {"*": 200},  # GET
+    "session_end": {"*": 404},  # DELETE
+    "session_end_others": {"*": OK},  # POST
     "application_list": {"*": 200},  # GET
     "application_create": {"*": OK},  # POST
     "application_get": {"*": 200},  # GET

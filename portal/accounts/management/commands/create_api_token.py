@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user has the e-mail address {options['email']}.")
         try:
-            token, secret = api_token_create(actor=None, user=user, name=options["name"])
+            token, secret = api_token_create(actor=None, user=user, name=options["name"], notify_owner=True)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(f"Created API token “{token.name}” ({token.key_prefix}…) for {user.email}.")
