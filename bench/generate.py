@@ -798,6 +798,8 @@ class Generator:
                         summary,
                         j(before),
                         j(after),
+                        None,  # client_address and request_id: none, as for events a worker writes,
+                        "",  # so they are left out of the hash
                         prev,
                         digest,
                     )

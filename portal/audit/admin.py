@@ -114,9 +114,19 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "The append-only, hash-chained audit log. Nobody can add, change or delete an event here; "
         "`manage.py verify_audit` checks that the chain is unbroken."
     )
-    list_display = ("sequence", "occurred_at", "actor_label", "action", "target_type", "target_id", "summary")
+    list_display = (
+        "sequence",
+        "occurred_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "summary",
+        "client_address",
+    )
     list_filter = ("action", "target_type")
-    search_fields = ("summary", "actor_label", "action", "target_id")
+    # A request id (quoted by a user, or found in the log) or an address finds the events of that request.
+    search_fields = ("summary", "actor_label", "action", "target_id", "=request_id", "=client_address")
     date_hierarchy = "occurred_at"
     ordering = ("-sequence",)
     list_per_page = 50
@@ -134,6 +144,8 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "summary",
         "before",
         "after",
+        "client_address",
+        "request_id",
         "prev_hash",
         "hash",
     )

@@ -24,6 +24,14 @@ class AuditEvent(models.Model):
     summary = models.CharField(max_length=500, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
+    # Where the change came from (ASVS 16.2.1): the client address and the X-Request-ID of the web or API
+    # request it was made in; empty for events written by workers and management commands.
+    client_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The client's address, as the sign-in throttle reads it."
+    )
+    request_id = models.CharField(
+        max_length=64, blank=True, help_text="The request's X-Request-ID, also in the log and the response."
+    )
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
 

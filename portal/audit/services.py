@@ -6,6 +6,7 @@ transaction of the change it describes.
 chain rewritten from some point onwards, or cut short at the end, is detected too."""
 
 import hashlib
+import ipaddress
 import json
 import json.scanner
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from portal.audit.models import AuditChainHead, AuditEvent
+from portal.core.request_context import current_request_origin
 
 GENESIS_HASH = "0" * 64
 
@@ -60,6 +62,13 @@ def _encode_verified(value: Any) -> str:
     return "".join(_c_encoder(value, 0))
 
 
+def canonical_address(address: Any) -> str:
+    """A client address in one written form, whatever form the database returns it in (PostgreSQL's
+    `inet` and Django write some IPv6 addresses differently), so that the stored address verifies on
+    every database. ValueError if it is not an address."""
+    return str(ipaddress.ip_address(str(address)))
+
+
 def event_digest(
     *,
     sequence: int,
@@ -75,25 +84,32 @@ def event_digest(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     prev_hash: str,
+    client_address: str | None = None,
+    request_id: str = "",
 ) -> str:
-    payload = _canonical(
-        {
-            "sequence": sequence,
-            "occurred_at": occurred_at,
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "organisation_id": organisation_id,
-            "application_id": application_id,
-            "summary": summary,
-            "before": before,
-            "after": after,
-            "prev_hash": prev_hash,
-        }
-    )
-    return _sha256(payload.encode()).hexdigest()
+    """The SHA-256 of the event's canonical JSON content (ADR 0004). The client address and the request
+    id are hashed only when the event has them: an event written before they were recorded, or outside
+    a request, is hashed exactly as before, so every existing chain still verifies."""
+    content: dict[str, Any] = {
+        "sequence": sequence,
+        "occurred_at": occurred_at,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "organisation_id": organisation_id,
+        "application_id": application_id,
+        "summary": summary,
+        "before": before,
+        "after": after,
+        "prev_hash": prev_hash,
+    }
+    if client_address:
+        content["client_address"] = canonical_address(client_address)
+    if request_id:
+        content["request_id"] = request_id
+    return _sha256(_canonical(content).encode()).hexdigest()
 
 
 def _digest_of(event: AuditEvent) -> str:
@@ -111,6 +127,8 @@ def _digest_of(event: AuditEvent) -> str:
         before=event.before,
         after=event.after,
         prev_hash=event.prev_hash,
+        client_address=event.client_address,
+        request_id=event.request_id,
     )
 
 
@@ -125,7 +143,8 @@ def audit_record(
     organisation_id: int | None = None,
     application_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+    """Append one event to the chain. Must run inside the caller's transaction. Written while a web or
+    API request is answered, the event also records the request's client address and request id."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change it records")
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
@@ -136,6 +155,8 @@ def audit_record(
     after_data = json.loads(_canonical(after or {}))
     # Microseconds are dropped because not every database keeps them the same way.
     occurred_at = timezone.now().replace(microsecond=0)
+    origin = current_request_origin()
+    client_address = origin.client_address if origin is not None else None
     event = AuditEvent(
         sequence=head.last_sequence + 1,
         occurred_at=occurred_at,
@@ -149,6 +170,8 @@ def audit_record(
         summary=summary[:500],
         before=before_data,
         after=after_data,
+        client_address=canonical_address(client_address) if client_address else None,
+        request_id=origin.request_id if origin is not None else "",
         prev_hash=head.last_hash,
     )
     event.hash = _digest_of(event)
@@ -223,6 +246,7 @@ class ChainAnchor:
 
 
 # The columns of an event that the chain covers, in the order the verifier reads them; `hash` last.
+# The client address and the request id are hashed only when they are not empty (`event_digest`).
 CHAIN_COLUMNS = (
     "sequence",
     "occurred_at",
@@ -236,6 +260,8 @@ CHAIN_COLUMNS = (
     "summary",
     "before",
     "after",
+    "client_address",
+    "request_id",
     "prev_hash",
     "hash",
 )
@@ -270,7 +296,7 @@ class _Walk:
                 cursor.execute(query, [expected_sequence - 1, batch_size])
                 batch = cursor.fetchall()
                 for row in batch:
-                    sequence, occurred_at, prev_hash, stored_hash = row[0], row[1], row[12], row[13]
+                    sequence, occurred_at, prev_hash, stored_hash = row[0], row[1], row[14], row[15]
                     if sequence != expected_sequence:
                         return self.failure(expected_sequence, f"event #{expected_sequence} is missing")
                     if prev_hash != expected_prev:
@@ -288,24 +314,31 @@ class _Walk:
                         after = loads(after) if type(after) is str else after
                     except ValueError:
                         return self.failure(sequence, "its content does not match its hash")
-                    payload = encode(
-                        {
-                            "sequence": sequence,
-                            "occurred_at": occurred,
-                            "actor_id": row[2],
-                            "actor_label": row[3],
-                            "action": row[4],
-                            "target_type": row[5],
-                            "target_id": row[6],
-                            "organisation_id": row[7],
-                            "application_id": row[8],
-                            "summary": row[9],
-                            "before": before,
-                            "after": after,
-                            "prev_hash": prev_hash,
-                        }
-                    )
-                    if sha256(payload.encode()).hexdigest() != stored_hash:
+                    content = {
+                        "sequence": sequence,
+                        "occurred_at": occurred,
+                        "actor_id": row[2],
+                        "actor_label": row[3],
+                        "action": row[4],
+                        "target_type": row[5],
+                        "target_id": row[6],
+                        "organisation_id": row[7],
+                        "application_id": row[8],
+                        "summary": row[9],
+                        "before": before,
+                        "after": after,
+                        "prev_hash": prev_hash,
+                    }
+                    # As event_digest: the address and the request id only when the event has them.
+                    client_address, request_id = row[12], row[13]
+                    if client_address:
+                        try:
+                            content["client_address"] = canonical_address(client_address)
+                        except ValueError:
+                            return self.failure(sequence, "its content does not match its hash")
+                    if request_id:
+                        content["request_id"] = request_id
+                    if sha256(encode(content).encode()).hexdigest() != stored_hash:
                         return self.failure(sequence, "its content does not match its hash")
                     if anchors and sequence in anchors and anchors[sequence].hash != stored_hash:
                         return self.failure(

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.audit.permissions import can_see_request_origin
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
 from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.qualification.services import MAX_ATTACHMENTS
@@ -175,6 +176,7 @@ def _item_page(
             "failed": failed,
             "failed_text": text,
             "participant": WorkOffParty.PARTICIPANT in detail.parties,
+            "show_request_origin": can_see_request_origin(request.user),
         },
         errors,
     )

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from portal.audit.permissions import can_see_request_origin
 from portal.audit.selectors import audit_events_for_application
 from portal.core.errors import ApplicationError, NotFound
 from portal.core.pages import PageErrors, portal_page
@@ -140,6 +141,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
             "application": application,
             "task_rows": task_rows(request.user, application),
             "history": history,
+            "show_request_origin": can_see_request_origin(request.user),
             **_closing_links(request.user, application),
         },
     )
