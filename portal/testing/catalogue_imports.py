@@ -46,7 +46,6 @@ from portal.testing.catalogue_services import (
     Known,
     Problems,
     StepInput,
-    can_keep_catalogue,
     clean_case_content,
     clean_choice,
     clean_flow_code,
@@ -68,6 +67,7 @@ from portal.testing.models import (
     TestCaseVersion,
     TestScenario,
 )
+from portal.testing.permissions import can_keep_catalogue
 from portal.testing.rttm_selectors import rttm_edit_refusal
 from portal.testing.rttm_services import CleanEntry, apply_entries, clean_entry_fields, lock_rttm_tasks
 

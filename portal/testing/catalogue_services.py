@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from portal.accounts.models import User
-from portal.accounts.selectors import user_roles
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.notifications.services import notify
@@ -38,7 +37,7 @@ from portal.testing.models import (
     TestCaseVersion,
     TestScenario,
 )
-from portal.testing.permissions import CATALOGUE_ROLES, PIT_TASK, QT_TASK
+from portal.testing.permissions import PIT_TASK, QT_TASK, can_keep_catalogue
 
 IDENTIFIER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(?:[-_.][A-Z0-9]+)*$")
 FLOW_CODE_PATTERN = re.compile(r"^[A-Z]{2,5}-[0-9]{3,4}[A-Z]?$")
@@ -690,10 +689,6 @@ def _notify_case(actor: Any, version: TestCaseVersion, subject: str, what: str) 
 
 
 # --- internals -----------------------------------------------------------------------------------
-
-
-def can_keep_catalogue(user: Any) -> bool:
-    return bool(user_roles(user) & CATALOGUE_ROLES)
 
 
 def _require_keeper(actor: Any) -> None:

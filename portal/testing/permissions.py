@@ -4,9 +4,11 @@ The participant side of the `pit` task (by default a member of the applying orga
 results, evidence and RTTMs, and only while the task is with them: not started, in progress, or sent
 back with changes requested. Everyone who may see the application may read the checklist."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from portal.accounts.roles import Role
+from portal.accounts.selectors import user_roles
 from portal.core.errors import ApplicationError, InvalidTransition, PermissionDenied
 from portal.qualification.models import Task
 from portal.qualification.permissions import user_holds_party
@@ -14,6 +16,8 @@ from portal.qualification.workflow import Party, TaskState
 
 PIT_TASK = "pit"
 QT_TASK = "qt"
+# The tasks during which the participant keeps the RTTM.
+RTTM_TASKS = (PIT_TASK, QT_TASK)
 # The staff who keep the Qualification Testing catalogue (scenarios, cases, requirements, DIP flows).
 CATALOGUE_ROLES = frozenset(
     {Role.TESTING_ASSURANCE, Role.ELEXON_ANALYST, Role.QSP, Role.PROGRAMME_ASSURANCE, Role.ADMINISTRATOR}
@@ -22,9 +26,35 @@ CATALOGUE_ROLES = frozenset(
 EDITABLE_STATES = frozenset({TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED})
 
 
+def can_keep_catalogue(user: Any) -> bool:
+    """May change the Qualification Testing catalogue (everyone signed in may read it)."""
+    return bool(user_roles(user) & CATALOGUE_ROLES)
+
+
 def can_work_on_pit(user: Any, task: Task) -> bool:
     """The user acts on the task for this application (ignoring its state)."""
     return user_holds_party(user, task, Party.ACTOR)
+
+
+def can_work_on_rttm(user: Any, tasks: Iterable[Task]) -> bool:
+    """The user acts on PIT or QT for the application whose tasks these are (ignoring their states):
+    who changes and captures its RTTM."""
+    return any(user_holds_party(user, task, Party.ACTOR) for task in tasks if task.code in RTTM_TASKS)
+
+
+def works_on_qt(user: Any, task: Task) -> bool:
+    """The user is on the participant side of the application's `qt` task (ignoring its state)."""
+    return user_holds_party(user, task, Party.ACTOR)
+
+
+def assures_qt(user: Any, task: Task) -> bool:
+    """The user holds one of the `qt` task's assurer roles on this route."""
+    return user_holds_party(user, task, Party.ASSURER)
+
+
+def takes_part_in_qt(user: Any, task: Task) -> bool:
+    """On either side of the application's `qt` task: who may move defects on and comment on them."""
+    return works_on_qt(user, task) or assures_qt(user, task)
 
 
 def pit_is_editable(task: Task) -> bool:

@@ -17,9 +17,8 @@ from portal.accounts.roles import Role
 from portal.core.errors import ApplicationError, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.prequalification.selectors import AcceptedReliance, accepted_reliance_identifiers
 from portal.qualification.models import Application, Task
-from portal.qualification.permissions import user_holds_party
 from portal.qualification.selectors import task_get
-from portal.qualification.workflow import Party, TaskState
+from portal.qualification.workflow import TaskState
 from portal.testing.exit_rules import RuleResult, exit_blockers, exit_checklist
 from portal.testing.models import (
     DipFlow,
@@ -31,6 +30,7 @@ from portal.testing.models import (
     ReviewStatus,
     TestBatch,
 )
+from portal.testing.permissions import assures_qt, works_on_qt
 from portal.testing.required_set import Inclusion, SetRow, required_set, role_case_versions
 
 QT_TASK = "qt"
@@ -54,16 +54,6 @@ PLANNABLE = frozenset({Inclusion.REQUIRED, Inclusion.OPTIONAL})
 INCLUSIONS = frozenset(i.value for i in Inclusion)
 
 # --- who may do what ---------------------------------------------------------------------------
-
-
-def works_on_qt(user: Any, task: Task) -> bool:
-    """The user is on the participant side of the application's `qt` task (ignoring its state)."""
-    return user_holds_party(user, task, Party.ACTOR)
-
-
-def assures_qt(user: Any, task: Task) -> bool:
-    """The user holds one of the `qt` task's assurer roles on this route."""
-    return user_holds_party(user, task, Party.ASSURER)
 
 
 def _closed_refusal(task: Task, what: str) -> ApplicationError | None:

@@ -34,11 +34,10 @@ from portal.testing.models import (
     RttmSnapshot,
     TestCaseVersion,
 )
-from portal.testing.permissions import EDITABLE_STATES, PIT_TASK, QT_TASK
+from portal.testing.permissions import EDITABLE_STATES, PIT_TASK, QT_TASK, RTTM_TASKS, can_work_on_rttm
 from portal.testing.required_set import required_set
 
 # The tasks during which the participant works on its RTTM, in the order they come.
-RTTM_TASKS = (PIT_TASK, QT_TASK)
 SNAPSHOT_FIELDS = ("area", "text", "pit_tests", "qt_cases", "qad_reference", "note", "covered")
 FIELD_LABELS = {
     "area": "Area",
@@ -77,7 +76,7 @@ def rttm_edit_task(user: Any, tasks: Sequence[Task]) -> Task | None:
 
 def rttm_edit_refusal(user: Any, application: Application, tasks: Sequence[Task]) -> ApplicationError | None:
     """Why the user may not change the application's RTTM now (the error a service raises), or None."""
-    if not any(user_holds_party(user, task, Party.ACTOR) for task in tasks):
+    if not can_work_on_rttm(user, tasks):
         return PermissionDenied("Only the applying organisation can change its RTTM.")
     if application.is_closed:
         return InvalidTransition(

@@ -14,10 +14,12 @@ from ninja import Field, P, PathEx, Router, Schema
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import ObjectId, caller
 from portal.dip import selectors, services
 from portal.dip.models import DipEnvironment, DipId, DipStepProgress
+from portal.dip.permissions import DIP_TASK, can_work_on_dip
 from portal.dip.selectors import StepRow
 from portal.dip.services import MAX_NOTE_LENGTH
 
@@ -26,6 +28,10 @@ router = Router(tags=["DIP onboarding"])
 StepCode = PathEx[str, P(max_length=40, description="The step's code, e.g. users_set_up.")]
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_WORK_ON_DIP = may_call(
+    on_task(DIP_TASK, can_work_on_dip),
+    refusal="Only the applying organisation can record DIP onboarding and DIP IDs.",
+)
 
 
 class DipStepOut(Schema):
@@ -126,7 +132,11 @@ def dip_onboarding_get(request: HttpRequest, application_id: ObjectId) -> dict[s
     }
 
 
-@router.post("/applications/{int:application_id}/dip/steps/{step_code}", response={200: DipStepOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/dip/steps/{step_code}",
+    response={200: DipStepOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_DIP,
+)
 def dip_step_set(
     request: HttpRequest, application_id: ObjectId, step_code: StepCode, payload: DipStepIn
 ) -> dict[str, Any]:
@@ -137,7 +147,9 @@ def dip_step_set(
     return _step(StepRow(progress.step, progress))
 
 
-@router.post("/applications/{int:application_id}/dip/ids", response={201: DipIdOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/dip/ids", response={201: DipIdOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_DIP
+)
 def dip_id_add(request: HttpRequest, application_id: ObjectId, payload: DipIdIn) -> Status[dict[str, Any]]:
     """Record the DIP ID of the application's MPID and role in an environment (pre-production first).
     The DIP Manager is asked to confirm it."""

@@ -13,11 +13,13 @@ from ninja import Field, File, Form, P, PathEx, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import ObjectId, caller
 from portal.documents.models import EvidenceFile
 from portal.testing import selectors, services
 from portal.testing.models import RttmCheckpoint, RttmUpload
+from portal.testing.permissions import PIT_TASK, can_work_on_pit
 from portal.testing.selectors import CriterionRow, RttmCheckpointRow
 from portal.testing.services import MAX_NOTE_LENGTH
 
@@ -27,6 +29,10 @@ CriterionCode = PathEx[str, P(max_length=40, description="The criterion's code, 
 Checkpoint = PathEx[Literal["pit_entry", "pit_exit"], P(description="The RTTM checkpoint of PIT.")]
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_WORK_ON_PIT = may_call(
+    on_task(PIT_TASK, can_work_on_pit),
+    refusal="Only the applying organisation can record PIT results and upload RTTMs.",
+)
 
 
 class PitEvidenceOut(Schema):
@@ -168,6 +174,7 @@ def pit_checklist_get(request: HttpRequest, application_id: ObjectId) -> dict[st
 @router.post(
     "/applications/{int:application_id}/pit/criteria/{criterion_code}",
     response={200: PitCriterionOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_PIT,
 )
 def pit_criterion_record(
     request: HttpRequest, application_id: ObjectId, criterion_code: CriterionCode, payload: PitResultIn
@@ -186,6 +193,7 @@ def pit_criterion_record(
 @router.post(
     "/applications/{int:application_id}/pit/criteria/{criterion_code}/upload",
     response={200: PitCriterionOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_PIT,
 )
 def pit_criterion_record_upload(
     request: HttpRequest,
@@ -233,6 +241,7 @@ def pit_rttm_list(request: HttpRequest, application_id: ObjectId) -> list[dict[s
 @router.post(
     "/applications/{int:application_id}/pit/rttm/{checkpoint}",
     response={201: RttmVersionOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_PIT,
 )
 def pit_rttm_upload(
     request: HttpRequest,

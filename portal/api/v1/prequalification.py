@@ -12,6 +12,7 @@ from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.core.errors import InvalidInput
 from portal.prequalification import selectors, services
@@ -23,7 +24,8 @@ from portal.prequalification.models import (
     TestingProvider,
     Wave,
 )
-from portal.prequalification.rules import MAX_EVIDENCE_PER_ITEM, MAX_IDENTIFIERS, MAX_SHORT_TEXT, MAX_TEXT
+from portal.prequalification.permissions import may_decide_role, may_edit_role
+from portal.prequalification.rules import MAX_EVIDENCE_PER_ITEM, MAX_IDENTIFIERS, MAX_SHORT_TEXT, MAX_TEXT, PQS_TASK
 from portal.prequalification.selectors import PqsDetail
 from portal.qualification.workflow import TaskState
 
@@ -228,6 +230,14 @@ def _item_answer(request: HttpRequest, application_id: int, item_id: int) -> dic
 PQS = "/applications/{int:application_id}/pqs"
 ITEM = PQS + "/items/{int:item_id}"
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_EDIT_PQS = may_call(
+    on_task(PQS_TASK, may_edit_role),
+    refusal="Only a member of the applying organisation can change its Pre-Qualification Submission.",
+)
+MAY_DECIDE_PQS = may_call(
+    on_task(PQS_TASK, may_decide_role),
+    refusal="Only the Code Bodies can decide on the items of a placing-reliance proposal.",
+)
 
 # --- operations ------------------------------------------------------------------------------------
 
@@ -259,7 +269,7 @@ def pqs_item_list(request: HttpRequest, application_id: ObjectId) -> list[dict[s
     return [_item(i) for i in selectors.pqs_detail(user=caller(request), application_id=application_id).items]
 
 
-@router.post(PQS + "/items", response={201: ItemOut, **WRITE_ERRORS})
+@router.post(PQS + "/items", response={201: ItemOut, **WRITE_ERRORS}, auth=MAY_EDIT_PQS)
 def pqs_item_create(request: HttpRequest, application_id: ObjectId, payload: ItemIn) -> Status[dict[str, Any]]:
     """Add an item to the placing-reliance proposal."""
     item = services.reliance_item_add(
@@ -274,7 +284,7 @@ def pqs_item_get(request: HttpRequest, application_id: ObjectId, item_id: ItemId
     return _item_answer(request, application_id, item_id)
 
 
-@router.put(ITEM, response={200: ItemOut, **WRITE_ERRORS})
+@router.put(ITEM, response={200: ItemOut, **WRITE_ERRORS}, auth=MAY_EDIT_PQS)
 def pqs_item_update(request: HttpRequest, application_id: ObjectId, item_id: ItemId, payload: ItemIn) -> dict[str, Any]:
     """Replace an item. If the Code Bodies had decided on it, they decide again when the PQS is resubmitted."""
     services.reliance_item_update(
@@ -290,7 +300,7 @@ def pqs_item_delete(request: HttpRequest, application_id: ObjectId, item_id: Ite
     return Status(204, None)
 
 
-@router.post(ITEM + "/evidence", response={200: ItemOut, **WRITE_ERRORS})
+@router.post(ITEM + "/evidence", response={200: ItemOut, **WRITE_ERRORS}, auth=MAY_EDIT_PQS)
 def pqs_item_evidence_upload(
     request: HttpRequest,
     application_id: ObjectId,
@@ -321,7 +331,7 @@ def pqs_item_evidence_upload(
     return _item_answer(request, application_id, item_id)
 
 
-@router.post(ITEM + "/decision", response={200: ItemOut, **responses(400, 403, 404, 409)})
+@router.post(ITEM + "/decision", response={200: ItemOut, **responses(400, 403, 404, 409)}, auth=MAY_DECIDE_PQS)
 def pqs_item_decide(
     request: HttpRequest, application_id: ObjectId, item_id: ItemId, payload: DecisionIn
 ) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import by_role, may_call, on_application
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -40,6 +41,7 @@ from portal.testing.catalogue_services import (
     StepInput,
 )
 from portal.testing.models import RequirementArea, RttmCheckpoint, RttmSnapshot, TestBatch, TestCaseVersion
+from portal.testing.permissions import can_keep_catalogue, can_work_on_rttm
 from portal.testing.rttm_selectors import RttmRow, SnapshotComparison
 from portal.testing.rttm_services import MAX_ENTRIES, MAX_PIT_TEST, MAX_QAD_REFERENCE, EntryInput
 from portal.testing.services import MAX_NOTE_LENGTH
@@ -50,6 +52,15 @@ Identifier = PathEx[str, P(max_length=40, description="The identifier, e.g. QTC-
 FlowCode = PathEx[str, P(max_length=20, description="The interface ID, e.g. IF-033 or PUB-035.")]
 Version = PathEx[int, P(ge=1, le=1_000_000, description="The version number.")]
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_KEEP_CATALOGUE = may_call(
+    by_role(can_keep_catalogue),
+    refusal="Only Testing Assurance, the Code Bodies and the MHHS Programme can change the test catalogue.",
+)
+# The checkpoint of a capture is in the body: before reading it, refuse whoever acts on neither PIT nor QT.
+MAY_WORK_ON_RTTM = may_call(
+    on_application(lambda user, application: can_work_on_rttm(user, application.tasks.all())),
+    refusal="Only the applying organisation can change or capture its RTTM.",
+)
 XLSX_RESPONSE = {
     "responses": {
         200: {
@@ -522,7 +533,7 @@ def qt_catalogue_case_list(request: HttpRequest, filters: Query[CaseFilters]) ->
     return versions
 
 
-@router.post("/qt/catalogue/cases", response={201: CaseDetailOut, **WRITE_ERRORS})
+@router.post("/qt/catalogue/cases", response={201: CaseDetailOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE)
 def qt_catalogue_case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     """Add a test case to a scenario; its content is version 1."""
     version = keep.case_create(
@@ -537,7 +548,9 @@ def qt_catalogue_case_get(request: HttpRequest, identifier: Identifier) -> dict[
     return _case_detail(request, identifier)
 
 
-@router.post("/qt/catalogue/cases/{identifier}/versions", response={201: CaseDetailOut, **WRITE_ERRORS})
+@router.post(
+    "/qt/catalogue/cases/{identifier}/versions", response={201: CaseDetailOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE
+)
 def qt_catalogue_case_publish(
     request: HttpRequest, identifier: Identifier, payload: CaseContentIn
 ) -> Status[dict[str, Any]]:
@@ -578,7 +591,9 @@ def qt_catalogue_case_diff(request: HttpRequest, identifier: Identifier, query: 
     }
 
 
-@router.post("/qt/catalogue/cases/{identifier}/retire", response={200: CaseDetailOut, **WRITE_ERRORS})
+@router.post(
+    "/qt/catalogue/cases/{identifier}/retire", response={200: CaseDetailOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE
+)
 def qt_catalogue_case_retire(request: HttpRequest, identifier: Identifier, payload: RetireIn) -> dict[str, Any]:
     """Retire a case: it is no longer required of anyone. Its versions and executions are kept."""
     case = keep.case_retire(actor=caller(request), identifier=identifier, reason=payload.reason)
@@ -602,7 +617,7 @@ def qt_catalogue_scenario_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_scenario(s) for s in catalogue.scenario_list(user=caller(request))]
 
 
-@router.post("/qt/catalogue/scenarios", response={201: ScenarioOut, **WRITE_ERRORS})
+@router.post("/qt/catalogue/scenarios", response={201: ScenarioOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE)
 def qt_catalogue_scenario_create(request: HttpRequest, payload: ScenarioIn) -> Status[dict[str, Any]]:
     """Add a scenario."""
     scenario = keep.scenario_create(actor=caller(request), **payload.model_dump())
@@ -615,7 +630,9 @@ def qt_catalogue_scenario_get(request: HttpRequest, identifier: Identifier) -> d
     return _scenario(catalogue.scenario_get(user=caller(request), identifier=identifier))
 
 
-@router.put("/qt/catalogue/scenarios/{identifier}", response={200: ScenarioOut, **WRITE_ERRORS})
+@router.put(
+    "/qt/catalogue/scenarios/{identifier}", response={200: ScenarioOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE
+)
 def qt_catalogue_scenario_update(
     request: HttpRequest, identifier: Identifier, payload: ScenarioUpdateIn
 ) -> dict[str, Any]:
@@ -634,7 +651,7 @@ def qt_catalogue_requirement_list(
     return [_requirement(r) for r in found]
 
 
-@router.post("/qt/catalogue/requirements", response={201: RequirementOut, **WRITE_ERRORS})
+@router.post("/qt/catalogue/requirements", response={201: RequirementOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE)
 def qt_catalogue_requirement_create(request: HttpRequest, payload: RequirementIn) -> Status[dict[str, Any]]:
     """Add a requirement. Participants with an application in testing are told."""
     requirement = keep.requirement_create(actor=caller(request), **payload.model_dump())
@@ -647,7 +664,9 @@ def qt_catalogue_requirement_get(request: HttpRequest, identifier: Identifier) -
     return _requirement(catalogue.requirement_get(user=caller(request), identifier=identifier))
 
 
-@router.put("/qt/catalogue/requirements/{identifier}", response={200: RequirementOut, **WRITE_ERRORS})
+@router.put(
+    "/qt/catalogue/requirements/{identifier}", response={200: RequirementOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE
+)
 def qt_catalogue_requirement_update(
     request: HttpRequest, identifier: Identifier, payload: RequirementUpdateIn
 ) -> dict[str, Any]:
@@ -662,7 +681,7 @@ def qt_catalogue_dip_flow_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_flow(f) for f in catalogue.dip_flow_list(user=caller(request))]
 
 
-@router.post("/qt/catalogue/dip-flows", response={201: DipFlowOut, **WRITE_ERRORS})
+@router.post("/qt/catalogue/dip-flows", response={201: DipFlowOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE)
 def qt_catalogue_dip_flow_create(request: HttpRequest, payload: DipFlowIn) -> Status[dict[str, Any]]:
     """Add a DIP flow."""
     flow = keep.dip_flow_create(actor=caller(request), **payload.model_dump())
@@ -675,7 +694,7 @@ def qt_catalogue_dip_flow_get(request: HttpRequest, code: FlowCode) -> dict[str,
     return _flow(catalogue.dip_flow_get(user=caller(request), code=code))
 
 
-@router.put("/qt/catalogue/dip-flows/{code}", response={200: DipFlowOut, **WRITE_ERRORS})
+@router.put("/qt/catalogue/dip-flows/{code}", response={200: DipFlowOut, **WRITE_ERRORS}, auth=MAY_KEEP_CATALOGUE)
 def qt_catalogue_dip_flow_update(request: HttpRequest, code: FlowCode, payload: DipFlowUpdateIn) -> dict[str, Any]:
     """Change a DIP flow's title or whether participants may opt out of it."""
     flow = keep.dip_flow_update(actor=caller(request), code=code, **payload.model_dump())
@@ -725,7 +744,9 @@ def rttm_get(request: HttpRequest, application_id: ObjectId) -> dict[str, Any]:
     }
 
 
-@router.put("/applications/{int:application_id}/rttm", response={200: RttmUpdateOut, **WRITE_ERRORS})
+@router.put(
+    "/applications/{int:application_id}/rttm", response={200: RttmUpdateOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_RTTM
+)
 def rttm_update(request: HttpRequest, application_id: ObjectId, payload: RttmUpdateIn) -> dict[str, Any]:
     """Set rows of the RTTM, all or nothing (each problem is named by its position, such as
     `entries.2.requirement`). Rows not sent are left as they are. While PIT or QT is with you."""
@@ -751,7 +772,11 @@ def rttm_snapshot_list(request: HttpRequest, application_id: ObjectId) -> list[d
     ]
 
 
-@router.post("/applications/{int:application_id}/rttm/snapshots", response={201: SnapshotOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/rttm/snapshots",
+    response={201: SnapshotOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_RTTM,
+)
 def rttm_snapshot_capture(request: HttpRequest, application_id: ObjectId, payload: CaptureIn) -> Status[dict[str, Any]]:
     """Freeze the whole matrix at a checkpoint as a new version. PIT entry and exit while PIT is with
     you, QT entry and exit while QT is; the task's assurers are told."""

@@ -24,6 +24,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.pagination import Keyset, LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -51,10 +52,22 @@ from portal.testing.models import (
     TestExecution,
 )
 from portal.testing.models.execution import CompletionReport, ReportStatus
+from portal.testing.permissions import QT_TASK, assures_qt, takes_part_in_qt, works_on_qt
 
 router = Router(tags=["qualification testing: execution"])
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_WORK_ON_QT = may_call(
+    on_task(QT_TASK, works_on_qt), refusal="Only the applying organisation can record runs and raise defects."
+)
+MAY_ASSURE_QT = may_call(
+    on_task(QT_TASK, assures_qt),
+    refusal="Only the assurers of Qualification Testing can review the evidence of test executions.",
+)
+MAY_TAKE_PART_IN_QT = may_call(
+    on_task(QT_TASK, takes_part_in_qt),
+    refusal="Only the applying organisation and Testing Assurance can change defects.",
+)
 Severity = Annotated[int, Field(ge=1, le=4, description="1 critical, 2 high, 3 medium, 4 low.")]
 FileFormat = PathEx[Literal["pdf", "xlsx"], P(description="The report as a PDF or as an Excel workbook.")]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -353,7 +366,7 @@ def qt_execution_list(request: HttpRequest, application_id: ObjectId, filters: Q
     return PresentedPages(view.executions, each(_summary))
 
 
-@router.post(EXEC, response={201: ExecutionOut, **WRITE_ERRORS})
+@router.post(EXEC, response={201: ExecutionOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT)
 def qt_execution_record(request: HttpRequest, application_id: ObjectId, payload: ExecutionIn) -> Status[dict[str, Any]]:
     """Record a run without files: only a blocked or not-run run needs none. Send a run that claims an
     outcome, with its evidence, to `.../executions/upload`."""
@@ -370,7 +383,7 @@ def qt_execution_record(request: HttpRequest, application_id: ObjectId, payload:
     return Status(201, _execution(request, application_id, run.pk))
 
 
-@router.post(f"{EXEC}/upload", response={201: ExecutionOut, **WRITE_ERRORS})
+@router.post(f"{EXEC}/upload", response={201: ExecutionOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT)
 def qt_execution_record_upload(
     request: HttpRequest,
     application_id: ObjectId,
@@ -413,7 +426,7 @@ def qt_execution_get(request: HttpRequest, application_id: ObjectId, execution_i
     return _execution(request, application_id, execution_id)
 
 
-@router.post(EXEC + "/{int:execution_id}/evidence", response={200: ExecutionOut, **WRITE_ERRORS})
+@router.post(EXEC + "/{int:execution_id}/evidence", response={200: ExecutionOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT)
 def qt_execution_evidence_add(
     request: HttpRequest,
     application_id: ObjectId,
@@ -428,7 +441,7 @@ def qt_execution_evidence_add(
     return _execution(request, application_id, execution_id)
 
 
-@router.post(EXEC + "/{int:execution_id}/review", response={200: ExecutionOut, **WRITE_ERRORS})
+@router.post(EXEC + "/{int:execution_id}/review", response={200: ExecutionOut, **WRITE_ERRORS}, auth=MAY_ASSURE_QT)
 def qt_execution_review(
     request: HttpRequest, application_id: ObjectId, execution_id: ObjectId, payload: ReviewIn
 ) -> dict[str, Any]:
@@ -512,7 +525,7 @@ def qt_defect_list(request: HttpRequest, application_id: ObjectId, filters: Quer
     return PresentedPages(view.defects, each(_defect_summary))
 
 
-@router.post(DEFECTS, response={201: DefectOut, **WRITE_ERRORS})
+@router.post(DEFECTS, response={201: DefectOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT)
 def qt_defect_raise(request: HttpRequest, application_id: ObjectId, payload: DefectIn) -> Status[dict[str, Any]]:
     """Raise a defect, linked to the runs it was found in. Testing Assurance is told of severity 1 and 2."""
     defect = services.defect_raise(
@@ -534,7 +547,7 @@ def qt_defect_get(request: HttpRequest, application_id: ObjectId, defect_id: Obj
     return _defect(request, application_id, defect_id)
 
 
-@router.put(DEFECTS + "/{int:defect_id}", response={200: DefectOut, **WRITE_ERRORS})
+@router.put(DEFECTS + "/{int:defect_id}", response={200: DefectOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT)
 def qt_defect_update(
     request: HttpRequest, application_id: ObjectId, defect_id: ObjectId, payload: DefectIn
 ) -> dict[str, Any]:
@@ -553,7 +566,7 @@ def qt_defect_update(
     return _defect(request, application_id, defect_id)
 
 
-@router.post(DEFECTS + "/{int:defect_id}/status", response={200: DefectOut, **WRITE_ERRORS})
+@router.post(DEFECTS + "/{int:defect_id}/status", response={200: DefectOut, **WRITE_ERRORS}, auth=MAY_TAKE_PART_IN_QT)
 def qt_defect_status_change(
     request: HttpRequest, application_id: ObjectId, defect_id: ObjectId, payload: DefectStatusIn
 ) -> dict[str, Any]:
@@ -569,7 +582,7 @@ def qt_defect_status_change(
     return _defect(request, application_id, defect_id)
 
 
-@router.post(DEFECTS + "/{int:defect_id}/comments", response={201: DefectOut, **WRITE_ERRORS})
+@router.post(DEFECTS + "/{int:defect_id}/comments", response={201: DefectOut, **WRITE_ERRORS}, auth=MAY_TAKE_PART_IN_QT)
 def qt_defect_comment(
     request: HttpRequest, application_id: ObjectId, defect_id: ObjectId, payload: CommentIn
 ) -> Status[dict[str, Any]]:

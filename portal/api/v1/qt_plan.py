@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import ObjectId, caller
@@ -23,6 +24,7 @@ from portal.qualification.services import MAX_COMMENT_LENGTH
 from portal.testing import plan_selectors as selectors
 from portal.testing import plan_services as services
 from portal.testing.models import ReviewStatus, TestBatch
+from portal.testing.permissions import QT_TASK, assures_qt, works_on_qt
 from portal.testing.plan_selectors import INCLUSION_LABELS, PlanDetail, ReadinessRow, ReadinessView, SetItem
 from portal.testing.plan_services import (
     MAX_BULK_CASES,
@@ -39,6 +41,12 @@ ItemCode = PathEx[str, P(max_length=40, description="The readiness item's code, 
 Inclusion = Literal["required", "optional", "reliance", "opted_out"]
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_WORK_ON_QT = may_call(
+    on_task(QT_TASK, works_on_qt), refusal="Only the applying organisation can change its Qualification Testing."
+)
+MAY_ASSURE_QT = may_call(
+    on_task(QT_TASK, assures_qt), refusal="Only the assurers of Qualification Testing can review this application."
+)
 
 
 # --- shapes ----------------------------------------------------------------------------------------
@@ -336,7 +344,11 @@ def qt_plan_update(request: HttpRequest, application_id: ObjectId, payload: Plan
     return _change(request, application_id, change)
 
 
-@router.post("/applications/{int:application_id}/qt/plan/opt-outs", response={201: QtPlanChangeOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/qt/plan/opt-outs",
+    response={201: QtPlanChangeOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_QT,
+)
 def qt_opt_out_add(request: HttpRequest, application_id: ObjectId, payload: OptOutIn) -> Status[dict[str, Any]]:
     """Opt out of a DIP flow your role's cases exercise and that allows it, with the reason: its cases
     leave the required set."""
@@ -362,7 +374,9 @@ def qt_plan_submit(request: HttpRequest, application_id: ObjectId) -> dict[str, 
     return _plan_detail(request, application_id)
 
 
-@router.post("/applications/{int:application_id}/qt/plan/review", response={200: QtPlanOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/qt/plan/review", response={200: QtPlanOut, **WRITE_ERRORS}, auth=MAY_ASSURE_QT
+)
 def qt_plan_review(request: HttpRequest, application_id: ObjectId, payload: PlanReviewIn) -> dict[str, Any]:
     """Testing Assurance: agree the submitted plan, or request changes with a comment."""
     services.qt_plan_review(
@@ -424,7 +438,11 @@ def qt_execution_plan_get(request: HttpRequest, application_id: ObjectId) -> obj
     return _execution_plan(request, application_id)
 
 
-@router.post("/applications/{int:application_id}/qt/execution-plan", response={200: list[PlannedOut], **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/qt/execution-plan",
+    response={200: list[PlannedOut], **WRITE_ERRORS},
+    auth=MAY_WORK_ON_QT,
+)
 def qt_execution_plan_set(request: HttpRequest, application_id: ObjectId, payload: ExecutionPlanIn) -> Any:
     """Set the planned date and note of one or more cases at once (a null date takes a case off the
     plan). Only cases run in QT, on dates within the plan's schedule when it has one. Every line is
@@ -446,7 +464,9 @@ def qt_readiness_get(request: HttpRequest, application_id: ObjectId) -> dict[str
 
 
 @router.post(
-    "/applications/{int:application_id}/qt/readiness/items/{item_code}", response={200: ReadinessOut, **WRITE_ERRORS}
+    "/applications/{int:application_id}/qt/readiness/items/{item_code}",
+    response={200: ReadinessOut, **WRITE_ERRORS},
+    auth=MAY_WORK_ON_QT,
 )
 def qt_readiness_record(
     request: HttpRequest, application_id: ObjectId, item_code: ItemCode, payload: ReadinessRecordIn
@@ -470,7 +490,11 @@ def qt_readiness_submit(request: HttpRequest, application_id: ObjectId, payload:
     return _readiness_view(request, application_id)
 
 
-@router.post("/applications/{int:application_id}/qt/readiness/review", response={200: ReadinessOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/qt/readiness/review",
+    response={200: ReadinessOut, **WRITE_ERRORS},
+    auth=MAY_ASSURE_QT,
+)
 def qt_readiness_review(request: HttpRequest, application_id: ObjectId, payload: ReadinessReviewIn) -> dict[str, Any]:
     """Testing Assurance: confirm the readiness report (executions may then be recorded) or request changes."""
     services.qt_readiness_review(

@@ -31,9 +31,10 @@ from portal.qualification.selectors import application_get
 from portal.testing import catalogue_selectors as catalogue
 from portal.testing import catalogue_services as keep
 from portal.testing import rttm_selectors, rttm_services
-from portal.testing.catalogue_services import MAX_STEPS, CaseFields, StepInput, can_keep_catalogue
+from portal.testing.catalogue_services import MAX_STEPS, CaseFields, StepInput
 from portal.testing.imports import import_job_create
 from portal.testing.models import ImportKind, RequirementArea, TestBatch
+from portal.testing.permissions import can_keep_catalogue
 
 PAGE_SIZE = 50
 BLANK_STEPS = 3  # empty step rows offered beyond the case's own, to add steps without JavaScript

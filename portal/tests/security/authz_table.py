@@ -956,13 +956,13 @@ API: dict[str, Any] = {
     "session_end": {"*": 404},  # DELETE
     "session_end_others": {"*": OK},  # POST
     "application_list": {"*": 200},  # GET
-    "application_create": {"*": OK},  # POST
+    "application_create": {OK: P, "*": 403},  # POST
     "application_get": {"*": 200},  # GET
-    "application_withdraw": {"*": OK},  # POST
-    "application_mark_non_completion": {"*": OK},  # POST
+    "application_withdraw": {OK: P, "*": 403},  # POST
+    "application_mark_non_completion": {OK: (ANALYST, REC, ADMIN), "*": 403},  # POST
     "task_get": {"*": 200},  # GET
-    "task_transition": {"*": OK},  # POST
-    "task_transition_upload": {"*": OK},  # POST
+    "task_transition": {OK: (P, PROG), "*": 403},  # POST
+    "task_transition_upload": {OK: (P, PROG), "*": 403},  # POST
     "work_queue": {"*": 200},  # GET
     "route_list": {"*": 200},  # GET
     "market_role_list": {"*": 200},  # GET
@@ -972,22 +972,22 @@ API: dict[str, Any] = {
     "pqs_get": {"*": 200},  # GET
     "pqs_put": {OK: P, "*": 403},  # PUT
     "pqs_item_list": {"*": 200},  # GET
-    "pqs_item_create": {"*": OK},  # POST
+    "pqs_item_create": {OK: P, "*": 403},  # POST
     "pqs_item_get": {"*": 404},  # GET
-    "pqs_item_update": {"*": OK},  # PUT
+    "pqs_item_update": {OK: P, "*": 403},  # PUT
     "pqs_item_delete": {"*": 404},  # DELETE
-    "pqs_item_evidence_upload": {"*": OK},  # POST
-    "pqs_item_decide": {"*": OK},  # POST
+    "pqs_item_evidence_upload": {OK: P, "*": 403},  # POST
+    "pqs_item_decide": {OK: CODE_BODIES, "*": 403},  # POST
     "pit_checklist_get": {"*": 200},  # GET
-    "pit_criterion_record": {"*": OK},  # POST
-    "pit_criterion_record_upload": {"*": OK},  # POST
+    "pit_criterion_record": {OK: P, "*": 403},  # POST
+    "pit_criterion_record_upload": {OK: P, "*": 403},  # POST
     "pit_criterion_evidence_remove": {OK: P, "*": 403},  # DELETE
     "pit_rttm_list": {"*": 200},  # GET
-    "pit_rttm_upload": {"*": OK},  # POST
+    "pit_rttm_upload": {OK: P, "*": 403},  # POST
     "pit_evidence_download": {"*": 200},  # GET
     "dip_onboarding_get": {"*": 200},  # GET
-    "dip_step_set": {"*": OK},  # POST
-    "dip_id_add": {"*": OK},  # POST
+    "dip_step_set": {OK: P, "*": 403},  # POST
+    "dip_id_add": {OK: P, "*": 403},  # POST
     "dip_id_remove": {OK: P, "*": 403},  # DELETE
     "dip_id_confirm": {OK: DIPM, "*": 403},  # POST
     "qad_template_get": {"*": 200},  # GET
@@ -1090,12 +1090,12 @@ API: dict[str, Any] = {
     "signing_delegate_grant": {"*": OK},  # POST
     "signing_delegate_revoke": {403: M, OK: D, "*": 404},  # DELETE
     "qt_catalogue_case_list": {"*": 200},  # GET
-    "qt_catalogue_case_create": {"*": OK},  # POST
+    "qt_catalogue_case_create": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_case_get": {"*": 200},  # GET
-    "qt_catalogue_case_publish": {"*": OK},  # POST
+    "qt_catalogue_case_publish": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_case_version_get": {"*": 200},  # GET
     "qt_catalogue_case_diff": {"*": 422},  # GET
-    "qt_catalogue_case_retire": {"*": OK},  # POST
+    "qt_catalogue_case_retire": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_case_reinstate": {
         OK: (
             ANALYST,
@@ -1107,56 +1107,57 @@ API: dict[str, Any] = {
         "*": 403,
     },  # POST
     "qt_catalogue_scenario_list": {"*": 200},  # GET
-    "qt_catalogue_scenario_create": {"*": OK},  # POST
+    "qt_catalogue_scenario_create": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_scenario_get": {"*": 200},  # GET
-    "qt_catalogue_scenario_update": {"*": OK},  # PUT
+    "qt_catalogue_scenario_update": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # PUT
     "qt_catalogue_requirement_list": {"*": 200},  # GET
-    "qt_catalogue_requirement_create": {"*": OK},  # POST
+    "qt_catalogue_requirement_create": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_requirement_get": {"*": 200},  # GET
-    "qt_catalogue_requirement_update": {"*": OK},  # PUT
+    "qt_catalogue_requirement_update": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # PUT
     "qt_catalogue_dip_flow_list": {"*": 200},  # GET
-    "qt_catalogue_dip_flow_create": {"*": OK},  # POST
+    "qt_catalogue_dip_flow_create": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
     "qt_catalogue_dip_flow_get": {"*": 200},  # GET
-    "qt_catalogue_dip_flow_update": {"*": OK},  # PUT
+    "qt_catalogue_dip_flow_update": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # PUT
     "qt_catalogue_coverage": {"*": 200},  # GET
     "qt_catalogue_export": {"*": 200},  # GET
     "rttm_get": {"*": 200},  # GET
-    "rttm_update": {"*": OK},  # PUT
+    "rttm_update": {OK: P, "*": 403},  # PUT
     "rttm_snapshot_list": {"*": 200},  # GET
-    "rttm_snapshot_capture": {"*": OK},  # POST
+    "rttm_snapshot_capture": {OK: P, "*": 403},  # POST
     "rttm_snapshot_get": {"*": 200},  # GET
     "rttm_snapshot_compare": {"*": 422},  # GET
     "rttm_export": {"*": 200},  # GET
     "qt_plan_get": {"*": 200},  # GET
     "qt_plan_update": {OK: P, "*": 403},  # PUT
-    "qt_opt_out_add": {"*": OK},  # POST
+    "qt_opt_out_add": {OK: P, "*": 403},  # POST
     "qt_opt_out_remove": {OK: P, "*": 403},  # DELETE
     "qt_plan_submit": {OK: P, "*": 403},  # POST
-    "qt_plan_review": {"*": OK},  # POST
+    "qt_plan_review": {OK: TA, "*": 403},  # POST
     "qt_set_list": {"*": 200},  # GET
     "qt_set_summary": {"*": 200},  # GET
     "qt_execution_plan_get": {"*": 200},  # GET
-    "qt_execution_plan_set": {"*": OK},  # POST
+    "qt_execution_plan_set": {OK: P, "*": 403},  # POST
     "qt_readiness_get": {"*": 200},  # GET
-    "qt_readiness_record": {"*": OK},  # POST
+    "qt_readiness_record": {OK: P, "*": 403},  # POST
     "qt_readiness_submit": {OK: P, "*": 403},  # POST
-    "qt_readiness_review": {"*": OK},  # POST
+    "qt_readiness_review": {OK: TA, "*": 403},  # POST
     "qt_exit_checklist_get": {"*": 200},  # GET
     "qt_execution_list": {"*": 200},  # GET
-    "qt_execution_record": {"*": OK},  # POST
-    "qt_execution_record_upload": {"*": OK},  # POST
+    "qt_execution_record": {OK: P, "*": 403},  # POST
+    "qt_execution_record_upload": {OK: P, "*": 403},  # POST
     "qt_execution_get": {"*": 200},  # GET
-    "qt_execution_evidence_add": {"*": OK},  # POST
-    "qt_execution_review": {"*": OK},  # POST
+    "qt_execution_evidence_add": {OK: P, "*": 403},  # POST
+    "qt_execution_review": {OK: TA, "*": 403},  # POST
     "qt_execution_evidence_download": {"*": 200},  # GET
     "qt_results_export": {"*": 200},  # GET
     "qt_defect_list": {"*": 200},  # GET
-    "qt_defect_raise": {"*": OK},  # POST
+    "qt_defect_raise": {OK: P, "*": 403},  # POST
     "qt_defect_get": {"*": 404},  # GET
-    "qt_defect_update": {"*": OK},  # PUT
-    "qt_defect_status_change": {"*": OK},  # POST
-    "qt_defect_comment": {"*": OK},  # POST
+    "qt_defect_update": {OK: P, "*": 403},  # PUT
+    "qt_defect_status_change": {OK: (P, TA), "*": 403},  # POST
+    "qt_defect_comment": {OK: (P, TA), "*": 403},  # POST
     "qt_completion_report_list": {"*": 200},  # GET
+    # No body, and everyone who may see the application may ask for a report (409 while one is made).
     "qt_completion_report_request": {"*": OK},  # POST
     "qt_completion_report_get": {"*": 200},  # GET
     "qt_completion_report_download": {"*": 404},  # GET
