@@ -180,7 +180,7 @@ def test_a_backup_restores_into_a_fresh_database_with_every_count_file_and_event
     assert (manifest["audit"]["sequence"], manifest["audit"]["hash"]) == (head["sequence"], head["hash"])
     assert manifest["audit"]["verified"] and manifest["problems"] == []
     assert manifest["database"]["vendor"] == connection.vendor
-    assert manifest["migrations"]["audit"] == ["0001_initial", "0002_append_only"]
+    assert manifest["migrations"]["audit"] == ["0001_initial", "0002_append_only", "0003_request_origin"]
 
     restored_media, var = tmp_path / "restored-media", tmp_path / "var"
     restored = _manage("restore", str(backup), database_url=scratch, media_root=restored_media, var=var)
