@@ -23,7 +23,7 @@ def test_every_operation_answers_generated_requests_as_documented(member, make_a
     make_application()
     headers = bearer(member)
     found = operations("/api/openapi.json")
-    assert len(found) == 180
+    assert len(found) == 183
     for operation in found:
         run(operation, lambda case: case.call_and_validate(headers=headers, checks=CHECKS), max_examples=12, mode=mode)
 
