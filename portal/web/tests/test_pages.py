@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generic_tasks")]
         "/work-queue/",
         "/inbox/",
         "/process/",
+        "/your-account/",
     ],
 )
 def test_anonymous_users_are_sent_to_sign_in(client, url):
@@ -193,7 +194,7 @@ def test_new_application_page_is_for_participants_only(login, staff, member):
 
 def test_navigation_depends_on_role(login, member, staff):
     html = login(member).get("/").content.decode()
-    for label in ("Home", "Applications", "Work queue", "Inbox", "Process", "API docs", "Sign out"):
+    for label in ("Home", "Applications", "Work queue", "Inbox", "Process", "API docs", "Your account", "Sign out"):
         assert label in html
     assert "/admin/" not in html
     html = login(staff(Role.ADMINISTRATOR)).get("/").content.decode()
