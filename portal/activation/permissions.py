@@ -58,6 +58,11 @@ def input_bodies_of(user: Any) -> list[InputBody]:
     return [body for role, body in INPUT_ROLES.items() if role in roles]
 
 
+def can_add_input(user: Any) -> bool:
+    """The user speaks for a body that may add inputs to hand-offs."""
+    return bool(input_bodies_of(user))
+
+
 def sees_internal(user: Any) -> bool:
     """Staff see the inputs and the notes on checklist items; the participant does not."""
     return user_is_staff_reviewer(user)
@@ -72,7 +77,7 @@ def run_refusal(user: Any, task: Task, handoff: Handoff | None) -> ApplicationEr
 
 def input_refusal(user: Any, application: Application, handoff: Handoff | None) -> ApplicationError | None:
     """Why the user may not add an input now, or None."""
-    if not input_bodies_of(user):
+    if not can_add_input(user):
         return PermissionDenied("Only the Code Bodies and the DIP Manager can add inputs to the hand-off.")
     return open_refusal(application, handoff)
 

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from ninja.security.base import AuthBase
 
+from portal.accounts.selectors import user_organisation_ids
 from portal.api.auth import BearerTokenAuth, CallerCheck, CallerGate, SessionAuth
 from portal.core.errors import NotFound
 from portal.qualification.models import Application, Task
@@ -64,6 +65,12 @@ def on_application(
     return check
 
 
+def on_application_by_role(permission: Callable[[Any], bool]) -> CallerCheck:
+    """A permission of the user's roles alone, on an operation whose path names an application: 404
+    first when the application is out of the user's sight (tenancy), then the roles decide."""
+    return on_application(lambda user, application: permission(user))
+
+
 def on_task(
     task_code: str | Callable[[Mapping[str, Any]], str] | None,
     permission: Callable[[Any, Task], bool],
@@ -86,6 +93,19 @@ def on_task(
         if seen_if is not None and not seen_if(user, task.application):
             raise_not_found()
         return permission(user, task)
+
+    return check
+
+
+def on_own_organisation(permission: Callable[[Any, int], bool]) -> CallerCheck:
+    """A permission on the organisation the path names (`organisation_id`): 404 unless the user acts
+    for it, as for an organisation that does not exist."""
+
+    def check(user: Any, path_kwargs: Mapping[str, Any]) -> bool:
+        organisation_id = path_kwargs["organisation_id"]
+        if organisation_id not in user_organisation_ids(user):
+            raise NotFound("No organisation was found with that reference.")
+        return permission(user, organisation_id)
 
     return check
 

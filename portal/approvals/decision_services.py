@@ -27,7 +27,7 @@ from portal.approvals.decision_selectors import approval_task_for
 from portal.approvals.decisions import OUTCOME_ACTIONS, body_label, decision_page_path
 from portal.approvals.letters import qualification_letter_create
 from portal.approvals.models import ApprovalDecision, MeetingStatus, PabMeeting, PabTarget
-from portal.approvals.permissions import decision_conflict
+from portal.approvals.permissions import can_decide, decision_conflict
 from portal.approvals.services import PRESENTERS, notify_target_change, record_target
 from portal.audit.services import audit_record
 from portal.core.calendar import uk_today
@@ -36,9 +36,8 @@ from portal.notifications.services import notify
 from portal.participants.models import ApprovalBody
 from portal.qualification.hooks import TransitionContext
 from portal.qualification.models import Application
-from portal.qualification.permissions import user_holds_party
 from portal.qualification.services import application_lock, task_transition
-from portal.qualification.workflow import Decision, Party
+from portal.qualification.workflow import Decision
 from portal.workoff.models import WorkOffItem, WorkOffStatus
 
 MAX_RATIONALE_LENGTH = 5000
@@ -84,7 +83,7 @@ def approval_decide(
     application = application_lock(actor=actor, application_id=application_id)
     task = approval_task_for(application, body)
     task.application = application
-    if not user_holds_party(actor, task, Party.ASSURER):
+    if not can_decide(actor, task):
         raise PermissionDenied(f"Only the {body_label(body)} can record its decision on {application.reference}.")
     conflict = decision_conflict(actor, application)
     if conflict:

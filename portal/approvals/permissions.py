@@ -15,7 +15,8 @@ from portal.accounts.selectors import user_roles
 from portal.approvals.models import PabPaper, PabRecommendation
 from portal.core.errors import ApplicationError, InvalidTransition, PermissionDenied
 from portal.qualification.models import Application, Task
-from portal.qualification.workflow import TaskState
+from portal.qualification.permissions import user_holds_party
+from portal.qualification.workflow import Party, TaskState
 
 PAB_TASK = "approval_bsc_pab"
 SIGNOFF_TASK = "director_signoff"
@@ -68,6 +69,12 @@ def target_state_refusal(application: Application, tasks: dict[str, Task]) -> Ap
 
 
 # --- decisions ----------------------------------------------------------------------------------------
+
+
+def can_decide(user: Any, task: Task) -> bool:
+    """The user records decisions of the approval body whose task this is (its assurers), before the
+    conflict rule (`decision_conflict`) is asked."""
+    return user_holds_party(user, task, Party.ASSURER)
 
 
 def decision_conflict(user: Any, application: Application) -> str:

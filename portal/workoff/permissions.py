@@ -18,7 +18,7 @@ from portal.accounts.selectors import user_roles
 from portal.qualification.models import Task
 from portal.qualification.permissions import user_holds_party
 from portal.qualification.workflow import Party
-from portal.workoff.workflow import WorkOffParty
+from portal.workoff.workflow import WorkOffAction, WorkOffParty, parties_of
 
 WORKOFF_TASK = "workoff"
 # The task during which (or after which) items are raised.
@@ -40,3 +40,13 @@ def holds_party(user: Any, task: Task, party: WorkOffParty | str) -> bool:
 
 def parties_of_user(user: Any, task: Task) -> frozenset[WorkOffParty]:
     return frozenset(party for party in WorkOffParty if holds_party(user, task, party))
+
+
+def can_take_workoff_action(user: Any, task: Task, action: WorkOffAction | str) -> bool:
+    """Does the user hold a party that may take `action` on a work-off item in some state?"""
+    return bool(parties_of_user(user, task) & parties_of(action))
+
+
+def takes_part_in_workoff(user: Any, task: Task) -> bool:
+    """Does the user take any part in the application's work-off items (whichever action they ask)?"""
+    return bool(parties_of_user(user, task))

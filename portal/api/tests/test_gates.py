@@ -74,9 +74,14 @@ def test_a_session_without_the_csrf_token_is_refused_for_that_first(staff, make_
     assert_error(refused, 403, "permission_denied")
 
 
-def test_a_role_only_gate_needs_no_object(api_as, member):
-    # Recording non-completion is for the Code Bodies: a participant is refused whatever the path names.
-    assert_error(api_as(member).post("/api/v1/applications/987654/non-completion", {}), 403, "permission_denied")
+def test_a_role_gate_on_an_application_asks_for_sight_first(api_as, member, other_org, make_application):
+    # Recording non-completion is for the Code Bodies, whoever's application it is; an application out
+    # of sight still answers 404 first, exactly as a missing one.
+    application = make_application()
+    path = "/api/v1/applications/{}/non-completion"
+    assert_error(api_as(member).post(path.format(application.pk), {}), 403, "permission_denied")
+    assert_error(api_as(member).post(path.format(987654), {}), 404, "not_found")
+    assert_error(api_as(make_member(other_org)).post(path.format(application.pk), {}), 404, "not_found")
 
 
 def test_gated_operations_name_the_same_security_schemes(client: Client):

@@ -19,9 +19,11 @@ from ninja.responses import Status
 
 from portal.activation import selectors, services
 from portal.activation.models import HandoffInput, InputBody
+from portal.activation.permissions import ACTIVATION_TASK, can_add_input, can_run_handoff
 from portal.activation.selectors import CheckRow, HandoffFilter, HandoffRow, HandoffStatus, HandoffView
 from portal.activation.services import MAX_INPUT_LENGTH, MAX_NOTE_LENGTH
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_application_by_role, on_task
 from portal.api.pagination import LimitOffset, PresentedPages
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import ObjectId, caller
@@ -34,6 +36,13 @@ router = Router(tags=["Service Activation"])
 ItemCode = PathEx[str, P(max_length=40, description="The checklist item's code, e.g. standing_data.")]
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_RUN_HANDOFF = may_call(
+    on_task(ACTIVATION_TASK, can_run_handoff), refusal="Only the Service Activation team can work on the hand-off."
+)
+MAY_ADD_INPUT = may_call(
+    on_application_by_role(can_add_input),
+    refusal="Only the Code Bodies and the DIP Manager can add inputs to the hand-off.",
+)
 
 
 # --- shapes ----------------------------------------------------------------------------------------
@@ -302,7 +311,9 @@ def handoff_start(request: HttpRequest, application_id: ObjectId) -> dict[str, A
 
 
 @router.post(
-    "/applications/{int:application_id}/activation/checks/{item_code}", response={200: HandoffCheckOut, **WRITE_ERRORS}
+    "/applications/{int:application_id}/activation/checks/{item_code}",
+    response={200: HandoffCheckOut, **WRITE_ERRORS},
+    auth=MAY_RUN_HANDOFF,
 )
 def handoff_check_set(
     request: HttpRequest, application_id: ObjectId, item_code: ItemCode, payload: HandoffCheckIn
@@ -316,7 +327,11 @@ def handoff_check_set(
     return _check(next(row for row in view.checks if row.item.code == item_code), view.internal)
 
 
-@router.put("/applications/{int:application_id}/activation/go-live", response={200: HandoffOut, **WRITE_ERRORS})
+@router.put(
+    "/applications/{int:application_id}/activation/go-live",
+    response={200: HandoffOut, **WRITE_ERRORS},
+    auth=MAY_RUN_HANDOFF,
+)
 def handoff_go_live_set(request: HttpRequest, application_id: ObjectId, payload: HandoffGoLiveIn) -> dict[str, Any]:
     """Set or change the planned go-live date agreed with the participant (the Service Activation team):
     today or later. The participant is told."""
@@ -326,7 +341,11 @@ def handoff_go_live_set(request: HttpRequest, application_id: ObjectId, payload:
     return _get(request, application_id)
 
 
-@router.post("/applications/{int:application_id}/activation/inputs", response={201: HandoffInputOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/activation/inputs",
+    response={201: HandoffInputOut, **WRITE_ERRORS},
+    auth=MAY_ADD_INPUT,
+)
 def handoff_input_add(
     request: HttpRequest, application_id: ObjectId, payload: HandoffInputIn
 ) -> Status[dict[str, Any]]:

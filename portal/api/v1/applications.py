@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.gates import by_role, may_call, on_application
+from portal.api.gates import by_role, may_call, on_application, on_application_by_role
 from portal.api.pagination import LimitOffset
 from portal.api.schemas import ApplicationDetail, ApplicationFilters, ApplicationIn, ApplicationSummary, ReasonIn
 from portal.api.v1._request import ObjectId, caller
@@ -67,7 +67,7 @@ def application_withdraw(request: HttpRequest, application_id: ObjectId, payload
     "/{int:application_id}/non-completion",
     response={200: ApplicationDetail, **responses(400, 403, 404, 409)},
     auth=may_call(
-        by_role(can_mark_non_completion),
+        on_application_by_role(can_mark_non_completion),
         refusal="Only a Code Body can record that an application did not complete.",
     ),
 )

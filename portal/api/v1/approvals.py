@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import by_role, may_call, on_application_by_role
 from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -30,6 +31,7 @@ from portal.approvals.models import (
     Weekday,
     WeekOfMonth,
 )
+from portal.approvals.permissions import can_manage_meetings, can_target
 from portal.approvals.services import MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH, MeetingFields
 
 router = Router(tags=["approvals: PAB meetings and deadlines"])
@@ -40,6 +42,13 @@ MEETINGS = "/pab/meetings"
 MEETING = "/pab/meetings/{int:meeting_id}"
 TARGET = "/applications/{int:application_id}/pab-target"
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_MANAGE_MEETINGS = may_call(
+    by_role(can_manage_meetings), refusal="Only the PAB secretary can change the BSC PAB meeting calendar."
+)
+MAY_TARGET = may_call(
+    on_application_by_role(can_target),
+    refusal="Only an Elexon qualification analyst or the QSP can set the target PAB meeting.",
+)
 
 
 # --- shapes ---------------------------------------------------------------------------------------------
@@ -322,14 +331,14 @@ def pab_meeting_application_list(request: HttpRequest, meeting_id: ObjectId) -> 
     return PresentedPages(targets, each(_meeting_application))
 
 
-@router.post(MEETINGS, response={201: MeetingOut, **WRITE_ERRORS})
+@router.post(MEETINGS, response={201: MeetingOut, **WRITE_ERRORS}, auth=MAY_MANAGE_MEETINGS)
 def pab_meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[dict[str, Any]]:
     """The PAB secretary adds a meeting the rule does not generate. The analysts are told."""
     meeting = services.pab_meeting_create(actor=caller(request), fields=_fields(payload))
     return Status(201, _meeting_for(request, meeting.pk))
 
 
-@router.put(MEETING, response={200: MeetingOut, **WRITE_ERRORS})
+@router.put(MEETING, response={200: MeetingOut, **WRITE_ERRORS}, auth=MAY_MANAGE_MEETINGS)
 def pab_meeting_update(request: HttpRequest, meeting_id: ObjectId, payload: MeetingIn) -> dict[str, Any]:
     """The PAB secretary moves or changes a scheduled meeting (every field is replaced; an omitted
     paper deadline is set from the rule). The participants of targeted applications are told."""
@@ -337,7 +346,7 @@ def pab_meeting_update(request: HttpRequest, meeting_id: ObjectId, payload: Meet
     return _meeting_for(request, meeting_id)
 
 
-@router.post(MEETING + "/cancel", response={200: MeetingOut, **WRITE_ERRORS})
+@router.post(MEETING + "/cancel", response={200: MeetingOut, **WRITE_ERRORS}, auth=MAY_MANAGE_MEETINGS)
 def pab_meeting_cancel(request: HttpRequest, meeting_id: ObjectId, payload: CancelIn) -> dict[str, Any]:
     """The PAB secretary cancels a scheduled meeting, with the reason. It stays, marked cancelled; the
     participants of targeted applications and the analysts are told."""
@@ -392,7 +401,7 @@ def application_pab_target_get(request: HttpRequest, application_id: ObjectId) -
     return _panel(request, application_id)
 
 
-@router.post(TARGET, response={200: PabTargetOut, **WRITE_ERRORS})
+@router.post(TARGET, response={200: PabTargetOut, **WRITE_ERRORS}, auth=MAY_TARGET)
 def application_pab_target_set(request: HttpRequest, application_id: ObjectId, payload: TargetIn) -> dict[str, Any]:
     """An Elexon analyst or the QSP sets or moves the target meeting (once the Final QAD is signed). A
     meeting whose paper deadline has passed needs `late_reason`; a move needs `reason`. The participant

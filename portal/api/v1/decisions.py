@@ -7,6 +7,7 @@ conditions (agreed work-off items), deferred or rejected, always with a rational
 Whoever prepared the Board's summary paper or made the recommendation may not record the decision."""
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,13 +16,16 @@ from ninja.responses import Status
 
 from portal.accounts.stepup import step_up_check
 from portal.api.errors import responses
+from portal.api.gates import may_call
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import MAX_ID, ObjectId, caller
 from portal.approvals import decision_selectors, decision_services
 from portal.approvals.decision_selectors import DecisionPage, DueDate, QueueRow
 from portal.approvals.decision_services import MAX_CONDITIONS, MAX_RATIONALE_LENGTH
 from portal.approvals.models import ApprovalDecision
+from portal.approvals.permissions import can_decide
 from portal.participants.models import ApprovalBody
+from portal.qualification.selectors import application_get
 from portal.qualification.workflow import Decision, TaskState
 
 router = Router(tags=["approvals: decisions"])
@@ -187,9 +191,16 @@ def approval_view_get(request: HttpRequest, application_id: ObjectId, body: str 
     )
 
 
+def _decides_for_the_body(user: Any, path_kwargs: Mapping[str, Any]) -> bool:
+    """The path names the application and the approval body: is the user among that body's deciders?"""
+    application = application_get(user=user, application_id=path_kwargs["application_id"])
+    return can_decide(user, decision_selectors.approval_task_for(application, str(path_kwargs["body"])))
+
+
 @router.post(
     "/applications/{int:application_id}/approvals/{body}/decisions",
     response={201: ApprovalDecisionOut, **responses(400, 403, 404, 409)},
+    auth=may_call(_decides_for_the_body, refusal="Only the approval body can record its decision."),
 )
 def approval_decision_create(
     request: HttpRequest,

@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_application
 from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import ObjectId, caller
@@ -46,6 +47,14 @@ PAPER = MEETING + "/papers/{int:application_id}"
 LETTERS = "/pab/letters"
 LETTER = LETTERS + "/{int:letter_id}"
 WRITE_ERRORS = responses(400, 403, 404, 409)
+# Papers are out of sight (404) for those who do not read them, as their reads are.
+MAY_PRESENT = may_call(
+    on_application(
+        lambda user, application: paper_selectors.presents(user),
+        seen_if=lambda user, application: paper_selectors.reads_papers(user),
+    ),
+    refusal="Only an Elexon qualification analyst or the QSP can record the Elexon recommendation.",
+)
 PDF_RESPONSE = {
     "responses": {
         200: {
@@ -338,7 +347,7 @@ def pab_paper_get(request: HttpRequest, meeting_id: ObjectId, application_id: Ob
     return _paper_detail(request, meeting_id, application_id)
 
 
-@router.post(PAPER + "/recommendation", response={201: RecommendationOut, **WRITE_ERRORS})
+@router.post(PAPER + "/recommendation", response={201: RecommendationOut, **WRITE_ERRORS}, auth=MAY_PRESENT)
 def pab_recommendation_record(
     request: HttpRequest, meeting_id: ObjectId, application_id: ObjectId, payload: RecommendationIn
 ) -> Status[dict[str, Any]]:

@@ -15,13 +15,23 @@ from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, UploadedF
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_application, on_own_organisation, on_task
 from portal.api.v1._request import ObjectId, caller
 from portal.core.errors import NotFound
 from portal.documents import selectors, services
 from portal.documents.models import Clarification, DirectorSignature, QadSubmission
+from portal.documents.permissions import (
+    can_edit_qad,
+    can_manage_delegates,
+    can_read_qad,
+    can_reopen_final_qad,
+    can_review_any_question,
+    can_sign_final_qad,
+)
 from portal.documents.services import MAX_ANSWER_LENGTH, MAX_MESSAGE_LENGTH, AnswerChange
 from portal.documents.signing import SignatureCheck, signature_check
 from portal.documents.workflow import (
+    TASK_FOR_KIND,
     AssessingBody,
     ClarificationStatus,
     QadKind,
@@ -43,6 +53,33 @@ QuestionNumber = PathEx[
 ]
 KindPath = PathEx[QadKind, P(description="initial or final.")]
 WRITE_ERRORS = responses(400, 403, 404, 409)
+# A QAD is out of sight (404) for staff who do not read QADs, as its reads are.
+MAY_WRITE_QAD = may_call(
+    on_application(can_edit_qad, seen_if=can_read_qad),
+    refusal="Only members of the applying organisation can write its QAD.",
+)
+MAY_SIGN_FINAL_QAD = may_call(
+    on_application(can_sign_final_qad, seen_if=can_read_qad),
+    refusal="Only a Company Director of the organisation (or a signing delegate, for a role that qualifies under "
+    "the REC alone) may sign its Final QAD.",
+)
+# The question is in the body: before reading it, refuse whoever may raise clarifications on no question.
+MAY_RAISE_CLARIFICATIONS = may_call(
+    on_task(
+        lambda path_kwargs: TASK_FOR_KIND.get(str(path_kwargs["kind"]), ""),
+        can_review_any_question,
+        seen_if=can_read_qad,
+    ),
+    refusal="Only the Code Bodies, and the DIP Manager on the questions it assesses, raise clarifications.",
+)
+MAY_REOPEN_FINAL_QAD = may_call(
+    on_task(TASK_FOR_KIND[QadKind.FINAL], can_reopen_final_qad, seen_if=can_read_qad),
+    refusal="Only the Code Bodies who agree the Final QAD complete may reopen it.",
+)
+MAY_MANAGE_DELEGATES = may_call(
+    on_own_organisation(can_manage_delegates),
+    refusal="Only a Company Director of the organisation may appoint signing delegates.",
+)
 
 # --- schemas -------------------------------------------------------------------------------------
 
@@ -518,7 +555,9 @@ def qad_overview(request: HttpRequest, application_id: ObjectId) -> dict[str, An
 
 
 # Registered before the `{kind}` routes, whose path segment would otherwise take “sign” and “signatures”.
-@router.post("/applications/{int:application_id}/sign", response={201: SignatureOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/sign", response={201: SignatureOut, **WRITE_ERRORS}, auth=MAY_SIGN_FINAL_QAD
+)
 def qad_sign(request: HttpRequest, application_id: ObjectId, payload: SignIn) -> Status[dict[str, Any]]:
     """Sign the agreed Final QAD: a Company Director of the organisation, or a signing delegate for a
     role that qualifies under the REC alone, with their password (and authenticator code, if set up).
@@ -558,7 +597,11 @@ def qad_version_start(request: HttpRequest, application_id: ObjectId, kind: Kind
     return Status(201, _version_detail(submission, _application(request, application_id)))
 
 
-@router.post("/applications/{int:application_id}/{kind}/answers", response={200: VersionDetail, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/{kind}/answers",
+    response={200: VersionDetail, **WRITE_ERRORS},
+    auth=MAY_WRITE_QAD,
+)
 def qad_answers_save(
     request: HttpRequest, application_id: ObjectId, kind: KindPath, payload: AnswersIn
 ) -> dict[str, Any]:
@@ -578,6 +621,7 @@ def qad_answers_save(
 @router.post(
     "/applications/{int:application_id}/{kind}/answers/{question}/evidence",
     response={200: VersionDetail, **WRITE_ERRORS},
+    auth=MAY_WRITE_QAD,
 )
 def qad_evidence_upload(
     request: HttpRequest,
@@ -600,7 +644,11 @@ def qad_evidence_upload(
     return _version_detail(submission, _application(request, application_id))
 
 
-@router.post("/applications/{int:application_id}/{kind}/submit", response={200: VersionDetail, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/{kind}/submit",
+    response={200: VersionDetail, **WRITE_ERRORS},
+    auth=MAY_WRITE_QAD,
+)
 def qad_submit(request: HttpRequest, application_id: ObjectId, kind: KindPath, payload: SubmitIn) -> dict[str, Any]:
     """Submit the draft for review (the task's "submit" action): refused, naming what is missing,
     unless every question is answered with the evidence expected; the version is then frozen."""
@@ -673,7 +721,9 @@ def clarification_list(request: HttpRequest, application_id: ObjectId, kind: Kin
 
 
 @router.post(
-    "/applications/{int:application_id}/{kind}/clarifications", response={201: ClarificationOut, **WRITE_ERRORS}
+    "/applications/{int:application_id}/{kind}/clarifications",
+    response={201: ClarificationOut, **WRITE_ERRORS},
+    auth=MAY_RAISE_CLARIFICATIONS,
 )
 def clarification_raise(
     request: HttpRequest, application_id: ObjectId, kind: KindPath, payload: ClarificationIn
@@ -740,7 +790,11 @@ def signature_verify(request: HttpRequest, signature_id: ObjectId) -> dict[str, 
     return _verification(signature, check)
 
 
-@router.post("/applications/{int:application_id}/final/reopen", response={200: QadOverviewOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/final/reopen",
+    response={200: QadOverviewOut, **WRITE_ERRORS},
+    auth=MAY_REOPEN_FINAL_QAD,
+)
 def qad_final_reopen(request: HttpRequest, application_id: ObjectId, payload: QadReasonIn) -> dict[str, Any]:
     """Reopen an agreed Final QAD for changes (the Code Bodies): its signature is voided and the
     participant writes a new version."""
@@ -759,7 +813,11 @@ def signing_delegate_list(request: HttpRequest, organisation_id: ObjectId) -> An
     return list(selectors.signing_delegates(user=caller(request), organisation_id=organisation_id))
 
 
-@router.post("/organisations/{int:organisation_id}/signing-delegates", response={201: DelegateOut, **WRITE_ERRORS})
+@router.post(
+    "/organisations/{int:organisation_id}/signing-delegates",
+    response={201: DelegateOut, **WRITE_ERRORS},
+    auth=MAY_MANAGE_DELEGATES,
+)
 def signing_delegate_grant(request: HttpRequest, organisation_id: ObjectId, payload: DelegateIn) -> Status[Any]:
     """Appoint a member of the organisation as a signing delegate (a Company Director of it)."""
     delegate = services.signing_delegate_grant(

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
+from portal.api.gates import may_call, on_task
 from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef, TaskSummary
 from portal.api.v1._request import MAX_ID, ObjectId, caller
@@ -25,6 +26,7 @@ from portal.documents.models import EvidenceFile
 from portal.testing.models import ExecutionStatus
 from portal.workoff import selectors, services
 from portal.workoff.models import WorkOffItem, WorkOffStatus
+from portal.workoff.permissions import WORKOFF_TASK, can_take_workoff_action, holds_party, takes_part_in_workoff
 from portal.workoff.selectors import ItemDetail, row_of
 from portal.workoff.services import MAX_ACTION_LENGTH, MAX_COMMENT_LENGTH, MAX_OWNER_LENGTH
 from portal.workoff.workflow import WorkOffAction, WorkOffParty
@@ -32,6 +34,19 @@ from portal.workoff.workflow import WorkOffAction, WorkOffParty
 router = Router(tags=["work-off plans"])
 
 WRITE_ERRORS = responses(400, 403, 404, 409)
+MAY_PROPOSE_WORKOFF = may_call(
+    on_task(WORKOFF_TASK, lambda user, task: holds_party(user, task, WorkOffParty.PARTICIPANT)),
+    refusal="Only the applying organisation can propose work-off items.",
+)
+MAY_EDIT_WORKOFF = may_call(
+    on_task(WORKOFF_TASK, lambda user, task: can_take_workoff_action(user, task, WorkOffAction.EDIT)),
+    refusal="Only the participant can edit a work-off item.",
+)
+# The action is in the body: before reading it, refuse whoever takes no part in work-off items.
+MAY_ACT_ON_WORKOFF = may_call(
+    on_task(WORKOFF_TASK, takes_part_in_workoff),
+    refusal="Only the participant, Testing Assurance and the Code Bodies act on work-off items.",
+)
 TransitionAction = Literal["review", "request_changes", "agree", "withdraw", "reopen"]
 
 
@@ -279,7 +294,11 @@ def workoff_coverable_list(request: HttpRequest, application_id: ObjectId) -> li
     return result
 
 
-@router.post("/applications/{int:application_id}/workoff/items", response={201: WorkOffItemDetailOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/workoff/items",
+    response={201: WorkOffItemDetailOut, **WRITE_ERRORS},
+    auth=MAY_PROPOSE_WORKOFF,
+)
 def workoff_item_propose(
     request: HttpRequest, application_id: ObjectId, payload: WorkOffItemIn
 ) -> Status[dict[str, Any]]:
@@ -309,6 +328,7 @@ def workoff_item_get(request: HttpRequest, application_id: ObjectId, item_id: Ob
 @router.put(
     "/applications/{int:application_id}/workoff/items/{int:item_id}",
     response={200: WorkOffItemDetailOut, **WRITE_ERRORS},
+    auth=MAY_EDIT_WORKOFF,
 )
 def workoff_item_edit(
     request: HttpRequest, application_id: ObjectId, item_id: ObjectId, payload: WorkOffItemEditIn
@@ -329,6 +349,7 @@ def workoff_item_edit(
 @router.post(
     "/applications/{int:application_id}/workoff/items/{int:item_id}/transitions",
     response={200: WorkOffItemDetailOut, **WRITE_ERRORS},
+    auth=MAY_ACT_ON_WORKOFF,
 )
 def workoff_item_transition(
     request: HttpRequest, application_id: ObjectId, item_id: ObjectId, payload: WorkOffTransitionIn

@@ -950,6 +950,7 @@ WEB: dict[str, dict[str, Any]] = {
 API: dict[str, Any] = {
     "me": {"*": 200},  # GET
     "token_list": {"*": 200},  # GET
+    # Not gated: every signed-in user may create a token of their own (staff and directors need two-factor).
     "token_create": {"*": OK},  # POST
     "token_revoke": {"*": 404},  # DELETE
     "session_list": {"*": 200},  # GET
@@ -1001,7 +1002,7 @@ API: dict[str, Any] = {
         ),
         "*": 200,
     },  # GET
-    "qad_sign": {"*": OK},  # POST
+    "qad_sign": {OK: D, 404: (PAB, TA, PROG, SA), "*": 403},  # POST
     "signature_list": {
         404: (
             PAB,
@@ -1040,9 +1041,9 @@ API: dict[str, Any] = {
         ),
         "*": 200,
     },  # GET
-    "qad_answers_save": {"*": OK},  # POST
-    "qad_evidence_upload": {"*": OK},  # POST
-    "qad_submit": {"*": OK},  # POST
+    "qad_answers_save": {OK: P, 403: (ANALYST, QSP, DIPM, REC, ADMIN), "*": 404},  # POST
+    "qad_evidence_upload": {OK: P, 403: (ANALYST, QSP, DIPM, REC, ADMIN), "*": 404},  # POST
+    "qad_submit": {OK: P, 403: (ANALYST, QSP, DIPM, REC, ADMIN), "*": 404},  # POST
     "qad_version_get": {
         404: (
             PAB,
@@ -1062,7 +1063,7 @@ API: dict[str, Any] = {
         ),
         "*": 200,
     },  # GET
-    "clarification_raise": {"*": OK},  # POST
+    "clarification_raise": {OK: (ANALYST, QSP, DIPM, REC), 403: (P, ADMIN), "*": 404},  # POST
     "clarification_get": {"*": 404},  # GET
     "clarification_answer": {"*": 404},  # POST
     "clarification_reply": {"*": 404},  # POST
@@ -1085,9 +1086,9 @@ API: dict[str, Any] = {
         ),
         "*": OK,
     },  # POST
-    "qad_final_reopen": {"*": OK},  # POST
+    "qad_final_reopen": {OK: CODE_BODIES, 403: (P, DIPM, ADMIN), "*": 404},  # POST
     "signing_delegate_list": {200: P, "*": 404},  # GET
-    "signing_delegate_grant": {"*": OK},  # POST
+    "signing_delegate_grant": {OK: D, 403: M, "*": 404},  # POST
     "signing_delegate_revoke": {403: M, OK: D, "*": 404},  # DELETE
     "qt_catalogue_case_list": {"*": 200},  # GET
     "qt_catalogue_case_create": {OK: (ANALYST, QSP, TA, PROG, ADMIN), "*": 403},  # POST
@@ -1163,19 +1164,19 @@ API: dict[str, Any] = {
     "qt_completion_report_download": {"*": 404},  # GET
     "workoff_plan_get": {"*": 200},  # GET
     "workoff_coverable_list": {"*": 200},  # GET
-    "workoff_item_propose": {"*": OK},  # POST
+    "workoff_item_propose": {OK: P, "*": 403},  # POST
     "workoff_item_get": {"*": 404},  # GET
-    "workoff_item_edit": {"*": OK},  # PUT
-    "workoff_item_transition": {"*": OK},  # POST
+    "workoff_item_edit": {OK: P, "*": 403},  # PUT
+    "workoff_item_transition": {OK: (P, TA, CODE_BODIES), "*": 403},  # POST
     "workoff_item_close": {"*": 404},  # POST
     "workoff_evidence_download": {"*": 404},  # GET
     "workoff_item_list": {"*": 200},  # GET
     "pab_meeting_list": {"*": 200},  # GET
-    "pab_meeting_create": {"*": OK},  # POST
+    "pab_meeting_create": {OK: (SEC, ADMIN), "*": 403},  # POST
     "pab_meeting_get": {"*": 200},  # GET
     "pab_meeting_application_list": {"*": 200},  # GET
-    "pab_meeting_update": {"*": OK},  # PUT
-    "pab_meeting_cancel": {"*": OK},  # POST
+    "pab_meeting_update": {OK: (SEC, ADMIN), "*": 403},  # PUT
+    "pab_meeting_cancel": {OK: (SEC, ADMIN), "*": 403},  # POST
     "pab_meeting_mark_held": {
         OK: (
             SEC,
@@ -1192,14 +1193,15 @@ API: dict[str, Any] = {
     },  # POST
     "pab_meeting_rule_get": {"*": 200},  # GET
     "application_pab_target_get": {"*": 200},  # GET
-    "application_pab_target_set": {"*": OK},  # POST
+    "application_pab_target_set": {OK: (ANALYST, QSP), "*": 403},  # POST
     "application_deadline_list": {"*": 200},  # GET
     "calendar_feed_get": {"*": 200},  # GET
+    # No body, and every signed-in user has a calendar feed of their own to reset.
     "calendar_feed_reset": {"*": OK},  # POST
     "approval_queue_get": {"*": 200},  # GET
     "application_decision_list": {"*": 200},  # GET
     "approval_view_get": {"*": 200},  # GET
-    "approval_decision_create": {"*": OK},  # POST
+    "approval_decision_create": {OK: (SEC, CHAIR), "*": 403},  # POST
     "pab_agenda_get": {"*": 200},  # GET
     "pab_paper_get": {
         200: (
@@ -1210,7 +1212,7 @@ API: dict[str, Any] = {
         ),
         "*": 404,
     },  # GET
-    "pab_recommendation_record": {"*": OK},  # POST
+    "pab_recommendation_record": {OK: (ANALYST, QSP), 403: (PAB, ADMIN), "*": 404},  # POST
     "pab_paper_prepare": {
         OK: (
             ANALYST,
@@ -1251,15 +1253,16 @@ API: dict[str, Any] = {
     "qualification_letter_pdf_download": {"*": 404},  # GET
     "qualification_letter_issue": {"*": 404},  # POST
     "qualification_letter_regenerate": {"*": 404},  # POST
+    # Not gated: who may import depends on the body (its kind, and for RTTM and results the application).
     "import_job_queue": {"*": OK},  # POST
     "import_job_status": {"*": 404},  # GET
     "register_list": {200: ANON, "*": 200},  # GET
     "handoff_list": {"*": 200},  # GET
     "handoff_get": {"*": 200},  # GET
     "handoff_start": {OK: SA, "*": 403},  # POST
-    "handoff_check_set": {"*": OK},  # POST
-    "handoff_go_live_set": {"*": OK},  # PUT
-    "handoff_input_add": {"*": OK},  # POST
+    "handoff_check_set": {OK: SA, "*": 403},  # POST
+    "handoff_go_live_set": {OK: SA, "*": 403},  # PUT
+    "handoff_input_add": {OK: (ANALYST, QSP, DIPM, REC), "*": 403},  # POST
     "handoff_complete": {OK: SA, "*": 403},  # POST
     "pipeline_summary": {"*": 200},  # GET
     "pipeline_application_list": {"*": 200},  # GET
