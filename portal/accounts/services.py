@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from portal.accounts.models import ApiToken, SignedInSession, User
 from portal.accounts.roles import Role
-from portal.accounts.selectors import user_roles
+from portal.accounts.selectors import session_list, user_roles
 from portal.accounts.useragent import browser_summary
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -384,17 +384,21 @@ def session_end(*, request: HttpRequest | None, user: User, session_id: int) -> 
 @transaction.atomic
 def sessions_end_others(*, request: HttpRequest | None, user: User) -> int:
     """End every session of `user` but the one in use (with a bearer token, which has no session:
-    every session). Returns how many were ended; none is no error. Audited, and the user is told."""
+    every session). Returns how many open sessions (those the user is shown, `selectors.session_list`)
+    were ended; none is no error. Rows of sessions that had already timed out go too, unreported.
+    Audited, and the user is told."""
     current = _current_key(request)
     rows = list(
         SignedInSession.objects.select_for_update().filter(user=user).exclude(session_key=current or "").order_by("pk")
     )
-    if not rows:
-        return 0
-    labels = [_session_label(row) for row in rows]
-    ids = [row.pk for row in rows]
+    shown = set(session_list(user=user).values_list("pk", flat=True))
+    ended = [row for row in rows if row.pk in shown]
+    labels = [_session_label(row) for row in ended]
+    ids = [row.pk for row in ended]
     for row in rows:
         _session_end(row)
+    if not ended:
+        return 0
     count = len(ids)
     auth_event_record(
         action="auth.sessions_ended",

@@ -3,6 +3,7 @@
 (ASVS 7.4.3, 7.5.2)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -360,3 +361,18 @@ def test_participant_members_create_tokens_without_a_code(clock, org):
     sign_in(client, member)
     clock.forward(60 * 60)
     assert client.post(NEW_TOKEN, {"name": "erp"}).status_code == 200
+
+
+def test_sessions_that_already_timed_out_are_not_listed_nor_reported_as_ended(clock, org):
+    member = make_member(org)
+    laptop, phone = browser(FIREFOX), browser(SAFARI)
+    sign_in(phone, member)
+    stale = session_of(phone)
+    SignedInSession.objects.filter(pk=stale.pk).update(last_seen_at=stale.last_seen_at - timedelta(hours=3))
+    sign_in(laptop, member)
+    assert "Safari on iPhone" not in laptop.get(ACCOUNT).content.decode()
+
+    laptop.post(END_OTHERS)
+    assert not SignedInSession.objects.filter(pk=stale.pk).exists()  # its row goes all the same
+    assert not AuditEvent.objects.filter(action="auth.sessions_ended").exists()
+    assert not Notification.objects.exists()
