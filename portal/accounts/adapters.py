@@ -26,11 +26,11 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            services.sign_in_throttled(request=request, login=credentials.get("email", credentials.get("username")))
+            services.sign_in_throttled(login=credentials.get("email", credentials.get("username")))
             raise
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        services.sign_in_failed(request=request, login=credentials.get("email", credentials.get("username")))
+        services.sign_in_failed(login=credentials.get("email", credentials.get("username")))
 
     def login(self, request: HttpRequest, user: Any) -> None:
         """Called once every step of the sign-in (password, then authenticator code) has passed."""

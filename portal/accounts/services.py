@@ -25,6 +25,7 @@ from portal.accounts.selectors import session_list, user_roles
 from portal.accounts.useragent import browser_summary
 from portal.audit.services import audit_record
 from portal.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.core.request_context import client_address_of
 
 MAX_TOKEN_NAME_LENGTH = 100
 MAX_ACTIVE_TOKENS_PER_USER = 20
@@ -193,24 +194,11 @@ def _clean_login(login: Any) -> str:
     return "".join(ch for ch in text if ch.isprintable())
 
 
-def _client(request: HttpRequest | None) -> dict[str, str]:
-    if request is None:
-        return {}
-    from allauth.account.adapter import get_adapter
-
-    try:
-        ip = get_adapter(request).get_client_ip(request)
-    except Exception:  # an address we cannot read is no reason to lose the event
-        ip = ""
-    return {"ip": ip}
-
-
 @transaction.atomic
 def auth_event_record(
     *,
     action: str,
     user: Any = None,
-    request: HttpRequest | None = None,
     summary: str,
     after: dict[str, Any] | None = None,
 ) -> None:
@@ -222,26 +210,26 @@ def auth_event_record(
         action=action,
         target=user if known else "login",
         summary=summary,
-        after={**_client(request), **(after or {})},
+        # Where it came from (the client address and the request id) is stamped on every event written
+        # during a request by `audit_record` itself (portal/core/request_context.py).
+        after=after or {},
     )
 
 
-def sign_in_failed(*, request: HttpRequest, login: Any) -> None:
+def sign_in_failed(*, login: Any) -> None:
     """A wrong password, or an address with no account: the same event, without the password."""
     typed = _clean_login(login)
     auth_event_record(
         action="auth.sign_in_failed",
-        request=request,
         summary=f"Failed sign-in for “{typed}”",
         after={"login": typed},
     )
 
 
-def sign_in_throttled(*, request: HttpRequest, login: Any) -> None:
+def sign_in_throttled(*, login: Any) -> None:
     typed = _clean_login(login)
     auth_event_record(
         action="auth.sign_in_throttled",
-        request=request,
         summary=f"Sign-in refused for “{typed}”: too many failed attempts",
         after={"login": typed},
     )
@@ -254,7 +242,6 @@ def sign_in_succeeded(*, request: HttpRequest, user: User) -> None:
     auth_event_record(
         action="auth.sign_in",
         user=user,
-        request=request,
         summary=f"{user.email} signed in ({' + '.join(methods) or 'password'})",
         after={"methods": methods},
     )
@@ -286,7 +273,7 @@ def session_started(*, request: HttpRequest, user: User) -> None:
                 "last_seen_at": started,
                 "user_agent": user_agent,
                 "browser": browser_summary(user_agent),
-                "ip_address": _client(request).get("ip") or None,
+                "ip_address": client_address_of(request),
             },
         )
 
@@ -372,7 +359,6 @@ def session_end(*, request: HttpRequest | None, user: User, session_id: int) -> 
     auth_event_record(
         action="auth.session_ended",
         user=user,
-        request=request,
         summary=f"{user.email} ended one of their other sessions ({label})",
         after={"session_id": row_id, "browser": row.browser, "reason": "ended by the user"},
     )
@@ -403,7 +389,6 @@ def sessions_end_others(*, request: HttpRequest | None, user: User) -> int:
     auth_event_record(
         action="auth.sessions_ended",
         user=user,
-        request=request,
         summary=f"{user.email} ended {count} other session{'s' if count != 1 else ''}",
         after={"session_ids": ids, "sessions_ended": count, "reason": "ended by the user"},
     )
@@ -428,7 +413,6 @@ def signed_out(*, request: HttpRequest | None, user: Any) -> None:
     auth_event_record(
         action="auth.sign_out",
         user=user,
-        request=request,
         summary=f"{user.email} signed out"
         + (f"; {others} other session{'s' if others != 1 else ''} ended" if others else ""),
         after={"other_sessions_ended": others},
@@ -454,7 +438,6 @@ def session_expire(*, request: HttpRequest, reason: str) -> None:
     auth_event_record(
         action="auth.session_expired",
         user=user,
-        request=request,
         summary=f"The session of {getattr(user, 'email', '')} ended: {reason}",
         after={"reason": reason},
     )
@@ -481,7 +464,7 @@ def session_touch(*, request: HttpRequest) -> None:
             SignedInSession.objects.filter(session_key=session.session_key).update(last_seen_at=timezone.now())
 
 
-def mfa_event(*, request: HttpRequest | None, user: Any, action: str, authenticator: Any, **extra: Any) -> None:
+def mfa_event(*, user: Any, action: str, authenticator: Any, **extra: Any) -> None:
     """Enrolled, removed, used (a recovery code), failed: one event naming the kind of factor."""
     kind = str(getattr(authenticator, "type", "") or "")
     labels = {
@@ -495,7 +478,6 @@ def mfa_event(*, request: HttpRequest | None, user: Any, action: str, authentica
     auth_event_record(
         action=action,
         user=user,
-        request=request,
         summary=f"{getattr(user, 'email', '')}: {labels.get(action, action)} {label}",
         after={"type": kind, **extra},
     )
@@ -506,16 +488,15 @@ def mfa_enrolled(*, request: HttpRequest | None, user: Any, authenticator: Any) 
     then on (recorded the way allauth records a second-factor sign-in)."""
     from allauth.account.internal.flows.login import record_authentication
 
-    mfa_event(request=request, user=user, action="auth.mfa_enrolled", authenticator=authenticator)
+    mfa_event(user=user, action="auth.mfa_enrolled", authenticator=authenticator)
     if request is not None and getattr(authenticator, "type", "") == "totp":
         record_authentication(request, user, "mfa", id=authenticator.pk, type="totp", enrolled=True)
 
 
-def reauthenticated(*, request: HttpRequest, user: Any, method: str) -> None:
+def reauthenticated(*, user: Any, method: str) -> None:
     auth_event_record(
         action="auth.reauthenticated",
         user=user,
-        request=request,
         summary=f"{getattr(user, 'email', '')} re-authenticated ({method})",
         after={"method": method},
     )

@@ -44,17 +44,16 @@ def _on_authenticator_added(sender: Any, request: HttpRequest | None, user: Any,
 def _on_authenticator_removed(
     sender: Any, request: HttpRequest | None, user: Any, authenticator: Any, **kw: Any
 ) -> None:
-    services.mfa_event(request=request, user=user, action="auth.mfa_removed", authenticator=authenticator)
+    services.mfa_event(user=user, action="auth.mfa_removed", authenticator=authenticator)
 
 
 def _on_authenticator_reset(sender: Any, request: HttpRequest | None, user: Any, authenticator: Any, **kw: Any) -> None:
-    services.mfa_event(request=request, user=user, action="auth.mfa_reset", authenticator=authenticator)
+    services.mfa_event(user=user, action="auth.mfa_reset", authenticator=authenticator)
 
 
 def _on_authenticator_used(sender: Any, request: HttpRequest | None, user: Any, authenticator: Any, **kw: Any) -> None:
     if getattr(authenticator, "type", "") == "recovery_codes":
         services.mfa_event(
-            request=request,
             user=user,
             action="auth.recovery_code_used",
             authenticator=authenticator,
@@ -64,7 +63,6 @@ def _on_authenticator_used(sender: Any, request: HttpRequest | None, user: Any, 
 
 def _on_mfa_failed(sender: Any, request: HttpRequest | None, user: Any, authenticator: Any = None, **kw: Any) -> None:
     services.mfa_event(
-        request=request,
         user=user,
         action="auth.mfa_failed",
         authenticator=authenticator,
@@ -74,9 +72,7 @@ def _on_mfa_failed(sender: Any, request: HttpRequest | None, user: Any, authenti
 
 def _on_step_completed(sender: Any, request: HttpRequest, user: Any, method: str, **kw: Any) -> None:
     if kw.get("reauthenticated"):
-        services.reauthenticated(
-            request=request, user=user, method=f"{method}:{kw['type']}" if kw.get("type") else method
-        )
+        services.reauthenticated(user=user, method=f"{method}:{kw['type']}" if kw.get("type") else method)
 
 
 def connect() -> None:
