@@ -48,8 +48,9 @@ from portal.qualification.services import MAX_ATTACHMENTS
 DESCRIPTION = """
 The MHHS Qualification Portal's API for participants' and Code Bodies' systems.
 
-**Authentication.** Send `Authorization: Bearer <token>`. Create a token under `POST /api/v1/me/tokens`
-while signed in, or ask an administrator (`manage.py create_api_token`). A token acts as its user,
+**Authentication.** Send `Authorization: Bearer <token>`. Create a token on the portal's *Your account*
+page or with `POST /api/v1/me/tokens` while signed in (staff and directors confirm with a current
+authenticator code, `X-OTP`), or ask an administrator (`manage.py create_api_token`). A token acts as its user,
 with exactly that user's roles and organisations. The portal's own pages may use the session cookie;
 unsafe methods then need the CSRF token in `X-CSRFToken`.
 
