@@ -4,6 +4,10 @@ the decision against the meeting; the REC Code Manager sees the due date). Each 
 selector or service and renders; refusals show in the GOV.UK error summary and change nothing.
 Recording a decision needs a recent authenticator code (`step_up_required`, portal/accounts/stepup.py)."""
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,9 +18,11 @@ from portal.approvals import decision_selectors, decision_services
 from portal.approvals.decision_selectors import DecisionPage
 from portal.approvals.decisions import OUTCOME_HINTS, decision_page_path
 from portal.approvals.forms import DecisionForm
-from portal.core.errors import ApplicationError, NotFound
+from portal.approvals.permissions import can_decide
+from portal.core.errors import ApplicationError, NotFound, PermissionDenied
 from portal.core.pages import PageErrors, portal_page
 from portal.participants.models import ApprovalBody
+from portal.qualification.selectors import application_get
 from portal.qualification.workflow import Decision
 
 DECISION_TARGETS = {
@@ -88,8 +94,25 @@ def _decide(request: HttpRequest, application_id: int, body: str, *, meeting_id:
     return redirect(decision_page_path(application_id, body))
 
 
+def deciders_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A decision posted by someone outside the approval body is refused (403) before the form is read
+    and before an authenticator code is asked for; an application out of sight stays 404."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            application = application_get(user=request.user, application_id=kwargs["application_id"])
+            body = str(kwargs.get("body", ApprovalBody.BSC_PAB))
+            if not can_decide(request.user, decision_selectors.approval_task_for(application, body)):
+                raise PermissionDenied("Only the approval body can record its decision.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @require_http_methods(["GET", "POST"])
 @portal_page
+@deciders_only
 @step_up_required
 def decision_page(request: HttpRequest, application_id: int, body: str) -> HttpResponse:
     return _decide(request, application_id, body, meeting_id=None)
@@ -97,6 +120,7 @@ def decision_page(request: HttpRequest, application_id: int, body: str) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 @portal_page
+@deciders_only
 @step_up_required
 def pab_decision_page(request: HttpRequest, meeting_id: int, application_id: int) -> HttpResponse:
     """The Board's decision on one agenda item, recorded against that meeting."""

@@ -109,10 +109,13 @@ def paper_page(request: HttpRequest, meeting_id: int, application_id: int) -> Ht
 @require_POST
 @portal_page
 def recommendation_page(request: HttpRequest, meeting_id: int, application_id: int) -> HttpResponse:
+    # Someone who may not see the paper gets 404, and someone who may see it but not present it 403,
+    # before any message about their input.
+    paper_selectors.paper_view(user=request.user, meeting_id=meeting_id, application_id=application_id)
+    if not paper_selectors.presents(request.user):
+        raise PermissionDenied("Only an Elexon qualification analyst or the QSP can record the Elexon recommendation.")
     form = RecommendationForm(request.POST)
     if not form.is_valid():
-        # Someone who may not see the paper gets 404 before any message about their input.
-        paper_selectors.paper_view(user=request.user, meeting_id=meeting_id, application_id=application_id)
         return _paper_page(
             request, meeting_id, application_id, form=form, errors=PageErrors.from_form(form, RECOMMENDATION_TARGETS)
         )

@@ -20,7 +20,7 @@ from portal.approvals import ics, paper_selectors, selectors, services
 from portal.approvals.deadlines import long_date, short_date
 from portal.approvals.forms import CancelForm, MeetingForm, TargetForm
 from portal.approvals.models import PabMeeting
-from portal.approvals.permissions import can_manage_meetings, meeting_manage_refusal
+from portal.approvals.permissions import can_manage_meetings, can_target, meeting_manage_refusal
 from portal.approvals.selectors import PabPanel
 from portal.core.calendar import uk_today
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
@@ -263,6 +263,8 @@ def pab_target_page(request: HttpRequest, application_id: int) -> HttpResponse:
     panel = selectors.application_pab_panel(user=request.user, application_id=application_id)
     if request.method == "GET":
         return _target_page(request, panel)
+    if not can_target(request.user):
+        raise PermissionDenied("Only an Elexon qualification analyst or the QSP can set the target PAB meeting.")
     form = TargetForm(request.POST, choices=_meeting_choices(panel))
     if not form.is_valid():
         return _target_page(request, panel, form, PageErrors.from_form(form, TARGET_TARGETS))

@@ -38,7 +38,7 @@ from portal.documents.permissions import (
     can_review_question,
     is_participant_of,
 )
-from portal.documents.signers import role_qualifies_under_rec_alone
+from portal.documents.signers import can_sign_final_qad, role_qualifies_under_rec_alone
 from portal.documents.signing import signature_check
 from portal.documents.workflow import (
     ClarificationAction,
@@ -357,6 +357,8 @@ def _question_page(
 @portal_page
 def qad_check(request: HttpRequest, application_id: int, kind: str) -> HttpResponse:
     qad = _qad_page(request, application_id, kind)
+    if request.method == "POST" and not qad.is_participant:
+        raise DjangoPermissionDenied("Only members of the applying organisation can submit its QAD.")
     if qad.draft is None:
         if request.method == "POST":
             return _form_page(
@@ -615,6 +617,11 @@ def qad_sign(request: HttpRequest, application_id: int) -> HttpResponse:
     """Read the declaration, re-enter the password (and authenticator code) and sign."""
     application = selectors.qad_application_get(user=request.user, application_id=application_id)
     if request.method == "POST":
+        if not can_sign_final_qad(request.user, application):
+            raise DjangoPermissionDenied(
+                "Only a Company Director of the organisation (or a signing delegate, for a role that qualifies under "
+                "the REC alone) may sign its Final QAD."
+            )
         form = SignForm(request.POST)
         if form.is_valid():
             try:

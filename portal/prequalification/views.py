@@ -161,6 +161,8 @@ def _check_page(
 @require_POST
 @portal_page
 def pqs_submit(request: HttpRequest, application_id: int) -> HttpResponse:
+    if not may_edit_role(request.user, selectors.pqs_task_get(user=request.user, application_id=application_id)):
+        raise DjangoPermissionDenied("Only a member of the applying organisation can submit its PQS.")
     form = SubmitForm(request.POST)
     if form.is_valid():
         try:

@@ -34,7 +34,7 @@ from portal.testing import rttm_selectors, rttm_services
 from portal.testing.catalogue_services import MAX_STEPS, CaseFields, StepInput
 from portal.testing.imports import import_job_create
 from portal.testing.models import ImportKind, RequirementArea, TestBatch
-from portal.testing.permissions import can_keep_catalogue
+from portal.testing.permissions import can_keep_catalogue, can_work_on_rttm
 
 PAGE_SIZE = 50
 BLANK_STEPS = 3  # empty step rows offered beyond the case's own, to add steps without JavaScript
@@ -628,6 +628,10 @@ def rttm_entry_page(request: HttpRequest, application_id: int, requirement: str)
 @require_POST
 @portal_page
 def rttm_capture_page(request: HttpRequest, application_id: int) -> HttpResponse:
+    # The checkpoint is in the form: before reading it, refuse whoever acts on neither PIT nor QT.
+    application = application_get(user=request.user, application_id=application_id)
+    if not can_work_on_rttm(request.user, application.tasks.all()):
+        raise PermissionDenied("Only the applying organisation can capture its RTTM.")
     try:
         snapshot = rttm_services.rttm_snapshot_capture(
             actor=request.user, application_id=application_id, checkpoint=request.POST.get("checkpoint", "")

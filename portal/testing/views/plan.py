@@ -249,9 +249,19 @@ def qt_plan_submit_page(request: HttpRequest, application_id: int) -> HttpRespon
     return redirect(_url("qt_plan", application_id))
 
 
+def _refuse_unless_assurer(request: HttpRequest, application_id: int, what: str) -> None:
+    """A review by someone who does not assure QT is refused (403) before its form is read; the state
+    is the service's to check."""
+    task = selectors.qt_task_get(user=request.user, application_id=application_id)
+    refusal = selectors.qt_review_refusal(request.user, task, what)
+    if isinstance(refusal, PermissionDenied):
+        raise refusal
+
+
 @require_POST
 @portal_page
 def qt_plan_review_page(request: HttpRequest, application_id: int) -> HttpResponse:
+    _refuse_unless_assurer(request, application_id, "the QT plan")
     form = ReviewForm(request.POST, choices=PLAN_DECISION_CHOICES)
     failed = FailedForm(
         "review", {"decision": request.POST.get("decision", ""), "comment": request.POST.get("comment", "")}
@@ -539,6 +549,7 @@ def qt_readiness_submit_page(request: HttpRequest, application_id: int) -> HttpR
 @require_POST
 @portal_page
 def qt_readiness_review_page(request: HttpRequest, application_id: int) -> HttpResponse:
+    _refuse_unless_assurer(request, application_id, "the readiness report")
     form = ReviewForm(request.POST, choices=READINESS_DECISION_CHOICES)
     failed = FailedForm(
         "review", {"decision": request.POST.get("decision", ""), "comment": request.POST.get("comment", "")}

@@ -166,12 +166,12 @@ WEB: dict[str, dict[str, Any]] = {
     "health:live": {"get": {200: ANON, "*": 200}, "post": {405: ANON, "*": 405}},
     "health:ready": {"get": {200: ANON, "*": 200}, "post": {405: ANON, "*": 405}},
     # web
-    "web:home": {"get": {"*": 200}, "post": {"*": OK}},
-    "web:work_queue": {"get": {"*": 200}, "post": {"*": OK}},
-    "web:process": {"get": {"*": 200}, "post": {"*": OK}},
-    "web:application_list": {"get": {"*": 200}, "post": {"*": OK}},
+    "web:home": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    "web:work_queue": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    "web:process": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    "web:application_list": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "web:application_create": {"get": {200: P, "*": 403}, "post": {OK: P, "*": 403}},
-    "web:application_detail": {"get": {"*": 200}, "post": {"*": OK}},
+    "web:application_detail": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "web:application_withdraw": {"get": {200: P, "*": 403}, "post": {OK: P, "*": 403}},
     "web:application_non_completion": {
         "get": {
@@ -193,8 +193,11 @@ WEB: dict[str, dict[str, Any]] = {
     },
     "web:task_detail": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "web:attachment_download": {"get": {"*": 404}, "post": {405: ANON, "*": 405}},
-    "web:task_action": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
-    "web:inbox": {"get": {"*": 200}, "post": {"*": OK}},
+    # The action is in the address, but whether it may be taken depends on the task's state: whoever may
+    # take no action on the task at all is refused first (`can_act_on_task`); the service decides the rest.
+    "web:task_action": {"get": {405: ANON, "*": 405}, "post": {OK: (P, PROG), "*": 403}},
+    "web:inbox": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    # Every signed-in user marks their own notifications read (another's is 404, as a missing one).
     "web:notification_read_all": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
     "web:notification_read": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
     # Your account: every signed-in user, on their own sessions and tokens only (another's id is 404).
@@ -207,7 +210,7 @@ WEB: dict[str, dict[str, Any]] = {
     "prequalification:pqs": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "prequalification:pqs_edit": {"get": {302: P, "*": 403}, "post": {OK: P, "*": 403}},
     "prequalification:pqs_check": {"get": {302: P, "*": 403}, "post": {405: ANON, "*": 405}},
-    "prequalification:pqs_submit": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    "prequalification:pqs_submit": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
     "prequalification:item_add": {"get": {302: P, "*": 403}, "post": {OK: P, "*": 403}},
     "prequalification:item_edit": {"get": {"*": 404}, "post": {"*": 404}},
     "prequalification:item_remove": {"get": {"*": 404}, "post": {"*": 404}},
@@ -452,7 +455,7 @@ WEB: dict[str, dict[str, Any]] = {
     },
     "testing:rttm": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:rttm_entry": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
-    "testing:rttm_capture": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    "testing:rttm_capture": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
     "testing:rttm_snapshot": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:rttm_compare": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:rttm_export": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
@@ -462,7 +465,7 @@ WEB: dict[str, dict[str, Any]] = {
     "testing:qt_plan": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:qt_plan_edit": {"get": {302: P, "*": 403}, "post": {OK: P, "*": 403}},
     "testing:qt_plan_submit": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
-    "testing:qt_plan_review": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    "testing:qt_plan_review": {"get": {405: ANON, "*": 405}, "post": {OK: TA, "*": 403}},
     "testing:qt_opt_out_add": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
     "testing:qt_opt_out_remove": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
     "testing:qt_set": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
@@ -471,7 +474,7 @@ WEB: dict[str, dict[str, Any]] = {
     "testing:qt_readiness": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:qt_readiness_record": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
     "testing:qt_readiness_submit": {"get": {405: ANON, "*": 405}, "post": {OK: P, "*": 403}},
-    "testing:qt_readiness_review": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
+    "testing:qt_readiness_review": {"get": {405: ANON, "*": 405}, "post": {OK: TA, "*": 403}},
     "testing:qt_executions": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:qt_execution_record": {"get": {"*": 200}, "post": {OK: P, "*": 403}},
     "testing:qt_execution_detail": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
@@ -505,6 +508,7 @@ WEB: dict[str, dict[str, Any]] = {
             "*": 403,
         },
     },
+    # Everyone who may see the application may ask for its test completion report (as the API).
     "testing:qt_report": {"get": {"*": 200}, "post": {"*": OK}},
     "testing:qt_report_status": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "testing:qt_report_download": {"get": {"*": 404}, "post": {405: ANON, "*": 405}},
@@ -591,16 +595,9 @@ WEB: dict[str, dict[str, Any]] = {
             ),
             "*": 200,
         },
-        "post": {
-            404: (
-                PAB,
-                TA,
-                PROG,
-                SA,
-            ),
-            "*": OK,
-        },
+        "post": {OK: D, 404: (PAB, TA, PROG, SA), "*": 403},
     },
+    # "Verify now": everyone who may read the QAD may check its signature again (as the API).
     "documents:qad_signature": {
         "get": {
             404: (
@@ -687,15 +684,7 @@ WEB: dict[str, dict[str, Any]] = {
     },
     "documents:qad_check": {
         "get": {"*": 404},
-        "post": {
-            404: (
-                PAB,
-                TA,
-                PROG,
-                SA,
-            ),
-            "*": OK,
-        },
+        "post": {OK: P, 403: (ANALYST, QSP, DIPM, REC, ADMIN), "*": 404},
     },
     "documents:qad_versions": {
         "get": {
@@ -828,16 +817,18 @@ WEB: dict[str, dict[str, Any]] = {
             "*": 403,
         },
     },
-    "approvals:pab_target": {"get": {"*": 200}, "post": {"*": OK}},
+    "approvals:pab_target": {"get": {"*": 200}, "post": {OK: (ANALYST, QSP), "*": 403}},
     "approvals:calendar_feeds": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    # Every signed-in user has a calendar feed of their own to reset.
     "approvals:calendar_feed_reset": {"get": {405: ANON, "*": 405}, "post": {"*": OK}},
     "approvals:pab_ics": {"get": {200: ANON, "*": 200}, "post": {405: ANON, "*": 405}},
     "approvals:user_ics": {"get": {404: ANON, "*": 404}, "post": {405: ANON, "*": 405}},
     "approvals:approval_queue": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
-    "approvals:pab_decision": {"get": {"*": 200}, "post": {"*": OK}},
-    "approvals:decision_dip_manager": {"get": {"*": 200}, "post": {"*": OK}},
-    "approvals:decision_bsc_pab": {"get": {"*": 200}, "post": {"*": OK}},
-    "approvals:decision_rec_code_manager": {"get": {"*": 200}, "post": {"*": OK}},
+    # A decision is refused to everyone outside the body before the form and before the authenticator code.
+    "approvals:pab_decision": {"get": {"*": 200}, "post": {OK: (SEC, CHAIR), "*": 403}},
+    "approvals:decision_dip_manager": {"get": {"*": 200}, "post": {OK: DIPM, "*": 403}},
+    "approvals:decision_bsc_pab": {"get": {"*": 200}, "post": {OK: (SEC, CHAIR), "*": 403}},
+    "approvals:decision_rec_code_manager": {"get": {"*": 200}, "post": {OK: REC, "*": 403}},
     "approvals:pab_paper": {
         "get": {
             200: (
@@ -852,15 +843,7 @@ WEB: dict[str, dict[str, Any]] = {
     },
     "approvals:pab_recommendation": {
         "get": {405: ANON, "*": 405},
-        "post": {
-            OK: (
-                PAB,
-                ANALYST,
-                QSP,
-                ADMIN,
-            ),
-            "*": 404,
-        },
+        "post": {OK: (ANALYST, QSP), 403: (PAB, ADMIN), "*": 404},
     },
     "approvals:pab_paper_prepare": {
         "get": {405: ANON, "*": 405},
@@ -938,6 +921,7 @@ WEB: dict[str, dict[str, Any]] = {
     "reports:dashboard": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "reports:pipeline": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
     "reports:portfolio_timeline": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},
+    # Every signed-in user may ask for a portfolio report: it holds only the applications they may see.
     "reports:portfolio": {"get": {"*": 200}, "post": {"*": OK}},
     "reports:portfolio_pdf": {"get": {"*": 404}, "post": {405: ANON, "*": 405}},
     "reports:application_timeline": {"get": {"*": 200}, "post": {405: ANON, "*": 405}},

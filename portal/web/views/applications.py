@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.audit.permissions import can_see_request_origin
 from portal.audit.selectors import audit_events_for_application
@@ -31,6 +31,7 @@ from portal.web.views.base import paginate, render_page
 HISTORY_LENGTH = 50
 
 
+@require_GET
 @portal_page
 def application_list_page(request: HttpRequest) -> HttpResponse:
     routes = [(route.code, route.name) for route in route_list()]
@@ -129,6 +130,7 @@ def _closing_links(user: Any, application: Application) -> dict[str, bool]:
     }
 
 
+@require_GET
 @portal_page
 def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.pages import portal_page
 from portal.notifications.selectors import notification_list, notification_unread_count
@@ -12,6 +12,7 @@ from portal.notifications.services import notification_mark_all_read, notificati
 from portal.web.views.base import int_or_none, paginate, render_page
 
 
+@require_GET
 @portal_page
 def inbox(request: HttpRequest) -> HttpResponse:
     page = paginate(request, notification_list(user=request.user))

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
 
 from portal.accounts.roles import Role
 from portal.accounts.selectors import user_is_staff_reviewer, user_organisation_ids
@@ -49,6 +50,7 @@ def _application_rows(user: Any, applications: Sequence[Application]) -> list[Ap
     ]
 
 
+@require_GET
 @portal_page
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -85,6 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 @portal_page
 def work_queue_page(request: HttpRequest) -> HttpResponse:
     page = paginate(request, work_queue(user=request.user), per_page=50)
@@ -110,6 +113,7 @@ def _role_labels(names: list[str]) -> list[str]:
     return [Role(name).label for name in names]
 
 
+@require_GET
 @portal_page
 def process(request: HttpRequest) -> HttpResponse:
     process_routes = []

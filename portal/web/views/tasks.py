@@ -10,10 +10,11 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.core.errors import ApplicationError, NotFound
+from portal.core.errors import ApplicationError, NotFound, PermissionDenied
 from portal.core.pages import PageErrors, portal_page, safe_download_name
 from portal.qualification.hooks import task_page_url_name
 from portal.qualification.models import Attachment, Task
+from portal.qualification.permissions import can_act_on_task
 from portal.qualification.selectors import task_available_transitions, task_entries, task_get
 from portal.qualification.services import MAX_ATTACHMENTS, task_transition
 from portal.qualification.workflow import Action, TaskKind, Transition
@@ -185,6 +186,12 @@ def task_detail(request: HttpRequest, application_id: int, task_code: str) -> Ht
 @require_POST
 @portal_page
 def task_action(request: HttpRequest, application_id: int, task_code: str, action: str) -> HttpResponse:
+    # Whoever may take no action on this task at all is refused first, whatever the action and the form;
+    # the service decides the exact action in the task's state.
+    if not can_act_on_task(
+        request.user, task_get(user=request.user, application_id=application_id, task_code=task_code)
+    ):
+        raise PermissionDenied("You do not hold a role that may take any action on this task.")
     comment = request.POST.get("comment", "")
     try:
         task = task_transition(
