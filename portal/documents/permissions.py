@@ -21,6 +21,7 @@ QAD_STAFF_READERS = CODE_BODY_ROLES | {Role.DIP_MANAGER, Role.ADMINISTRATOR}
 
 __all__ = [
     "QAD_STAFF_READERS",
+    "answers_clarifications",
     "can_edit_qad",
     "can_manage_delegates",
     "can_read_qad",
@@ -31,6 +32,7 @@ __all__ = [
     "is_participant_of",
     "is_reviewer",
     "is_signing_delegate",
+    "reviews_clarifications",
     "role_qualifies_under_rec_alone",
 ]
 
@@ -65,6 +67,18 @@ def can_review_question(user: Any, task: Task, question: QadQuestion) -> bool:
 
 def can_review_any_question(user: Any, task: Task) -> bool:
     return is_reviewer(user, task) or bool(user_roles(user) & BODY_ROLES[AssessingBody.DIP_MANAGER])
+
+
+def answers_clarifications(user: Any) -> bool:
+    """A member of some participant organisation: who may answer clarifications at all (whose, is
+    `can_edit_qad` on the clarification's application). For a caller whose clarification is not read yet."""
+    return bool(user_organisation_ids(user))
+
+
+def reviews_clarifications(user: Any) -> bool:
+    """Holds the role of a body that assesses QAD questions (the Code Bodies, the DIP Manager): who may
+    reply to and close clarifications at all (on which, is `can_review_question`)."""
+    return any(user_roles(user) & roles for roles in BODY_ROLES.values())
 
 
 def can_manage_delegates(user: Any, organisation_id: int) -> bool:

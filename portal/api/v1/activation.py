@@ -303,7 +303,11 @@ def handoff_get(request: HttpRequest, application_id: ObjectId) -> dict[str, Any
     return _get(request, application_id)
 
 
-@router.post("/applications/{int:application_id}/activation/start", response={200: HandoffOut, **WRITE_ERRORS})
+@router.post(
+    "/applications/{int:application_id}/activation/start",
+    response={200: HandoffOut, **WRITE_ERRORS},
+    auth=MAY_RUN_HANDOFF,
+)
 def handoff_start(request: HttpRequest, application_id: ObjectId) -> dict[str, Any]:
     """Start the hand-off (the Service Activation team). The participant is told."""
     services.handoff_start(actor=caller(request), application_id=application_id)

@@ -354,7 +354,7 @@ def pab_meeting_cancel(request: HttpRequest, meeting_id: ObjectId, payload: Canc
     return _meeting_for(request, meeting_id)
 
 
-@router.post(MEETING + "/held", response={200: MeetingOut, **WRITE_ERRORS})
+@router.post(MEETING + "/held", response={200: MeetingOut, **WRITE_ERRORS}, auth=MAY_MANAGE_MEETINGS)
 def pab_meeting_mark_held(request: HttpRequest, meeting_id: ObjectId) -> dict[str, Any]:
     """The PAB secretary records that a meeting took place (on or after its date)."""
     services.pab_meeting_mark_held(actor=caller(request), meeting_id=meeting_id)

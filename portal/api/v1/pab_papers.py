@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.gates import may_call, on_application
+from portal.api.gates import by_role, may_call, on_application
 from portal.api.pagination import LimitOffset, PresentedPages, each
 from portal.api.schemas import ApplicationRef
 from portal.api.v1._request import ObjectId, caller
@@ -48,6 +48,15 @@ LETTERS = "/pab/letters"
 LETTER = LETTERS + "/{int:letter_id}"
 WRITE_ERRORS = responses(400, 403, 404, 409)
 # Papers are out of sight (404) for those who do not read them, as their reads are.
+# A letter's application is read by the service: before that, refuse whoever holds no role that issues
+# (or has generated again) any letter.
+MAY_ISSUE_LETTERS = may_call(
+    by_role(paper_selectors.issues_letters), refusal="Only the PAB Chair can issue a qualification letter."
+)
+MAY_REGENERATE_LETTERS = may_call(
+    by_role(paper_selectors.regenerates_letters),
+    refusal="Only the PAB Chair or the PAB secretary can have a qualification letter generated again.",
+)
 MAY_PRESENT = may_call(
     on_application(
         lambda user, application: paper_selectors.presents(user),
@@ -441,7 +450,7 @@ def qualification_letter_pdf_download(request: HttpRequest, letter_id: ObjectId)
     return pdf_download(letter.file, letters.letter_file_name(letter))
 
 
-@router.post(LETTER + "/issue", response={200: LetterOut, **WRITE_ERRORS})
+@router.post(LETTER + "/issue", response={200: LetterOut, **WRITE_ERRORS}, auth=MAY_ISSUE_LETTERS)
 def qualification_letter_issue(request: HttpRequest, letter_id: ObjectId) -> dict[str, Any]:
     """The PAB Chair issues a generated letter: the participant's people are sent it by e-mail, the
     PDF attached, and the Service Activation team is told."""
@@ -449,7 +458,7 @@ def qualification_letter_issue(request: HttpRequest, letter_id: ObjectId) -> dic
     return _letter_for(request, letter_id)
 
 
-@router.post(LETTER + "/regenerate", response={202: LetterOut, **WRITE_ERRORS})
+@router.post(LETTER + "/regenerate", response={202: LetterOut, **WRITE_ERRORS}, auth=MAY_REGENERATE_LETTERS)
 def qualification_letter_regenerate(request: HttpRequest, letter_id: ObjectId) -> Status[dict[str, Any]]:
     """The PAB Chair or secretary has a letter not yet issued generated again (after a failure, say)."""
     letters.qualification_letter_regenerate(actor=caller(request), letter_id=letter_id)

@@ -254,7 +254,7 @@ def pqs_get(request: HttpRequest, application_id: ObjectId) -> dict[str, Any]:
     return _pqs(selectors.pqs_detail(user=caller(request), application_id=application_id))
 
 
-@router.put(PQS, response={200: PqsOut, **WRITE_ERRORS})
+@router.put(PQS, response={200: PqsOut, **WRITE_ERRORS}, auth=MAY_EDIT_PQS)
 def pqs_put(request: HttpRequest, application_id: ObjectId, payload: PqsIn) -> dict[str, Any]:
     """Save the whole PQS form as a draft (members of the applying organisation, while it is with them)."""
     services.pqs_save_draft(
@@ -293,7 +293,7 @@ def pqs_item_update(request: HttpRequest, application_id: ObjectId, item_id: Ite
     return _item_answer(request, application_id, item_id)
 
 
-@router.delete(ITEM, response={204: None, **WRITE_ERRORS})
+@router.delete(ITEM, response={204: None, **WRITE_ERRORS}, auth=MAY_EDIT_PQS)
 def pqs_item_delete(request: HttpRequest, application_id: ObjectId, item_id: ItemId) -> Status[None]:
     """Remove an item from the proposal (its evidence files stay with the application)."""
     services.reliance_item_remove(actor=caller(request), application_id=application_id, item_id=item_id)

@@ -15,18 +15,20 @@ from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, UploadedF
 from ninja.responses import Status
 
 from portal.api.errors import responses
-from portal.api.gates import may_call, on_application, on_own_organisation, on_task
+from portal.api.gates import by_role, may_call, on_application, on_own_organisation, on_task
 from portal.api.v1._request import ObjectId, caller
 from portal.core.errors import NotFound
 from portal.documents import selectors, services
 from portal.documents.models import Clarification, DirectorSignature, QadSubmission
 from portal.documents.permissions import (
+    answers_clarifications,
     can_edit_qad,
     can_manage_delegates,
     can_read_qad,
     can_reopen_final_qad,
     can_review_any_question,
     can_sign_final_qad,
+    reviews_clarifications,
 )
 from portal.documents.services import MAX_ANSWER_LENGTH, MAX_MESSAGE_LENGTH, AnswerChange
 from portal.documents.signing import SignatureCheck, signature_check
@@ -71,6 +73,16 @@ MAY_RAISE_CLARIFICATIONS = may_call(
         seen_if=can_read_qad,
     ),
     refusal="Only the Code Bodies, and the DIP Manager on the questions it assesses, raise clarifications.",
+)
+# Which clarification, and so which application, is read from the path by the service: before the body,
+# refuse whoever holds no role that answers (participants) or replies and closes (the assessing bodies).
+MAY_ANSWER_CLARIFICATIONS = may_call(
+    by_role(answers_clarifications), refusal="Only members of the applying organisation answer its clarifications."
+)
+MAY_REVIEW_CLARIFICATIONS = may_call(
+    by_role(reviews_clarifications),
+    refusal="Only the Code Bodies, and the DIP Manager on the questions it assesses, reply to and close "
+    "clarifications.",
 )
 MAY_REOPEN_FINAL_QAD = may_call(
     on_task(TASK_FOR_KIND[QadKind.FINAL], can_reopen_final_qad, seen_if=can_read_qad),
@@ -752,19 +764,31 @@ def _clarification_action(request: HttpRequest, clarification_id: int, action: s
     return _clarification(selectors.clarification_get(user=caller(request), clarification_id=clarification_id))
 
 
-@router.post("/clarifications/{int:clarification_id}/answer", response={200: ClarificationOut, **WRITE_ERRORS})
+@router.post(
+    "/clarifications/{int:clarification_id}/answer",
+    response={200: ClarificationOut, **WRITE_ERRORS},
+    auth=MAY_ANSWER_CLARIFICATIONS,
+)
 def clarification_answer(request: HttpRequest, clarification_id: ObjectId, payload: MessageIn) -> dict[str, Any]:
     """Answer a clarification (the participant); it goes back to the reviewer."""
     return _clarification_action(request, clarification_id, "answer", payload.text)
 
 
-@router.post("/clarifications/{int:clarification_id}/reply", response={200: ClarificationOut, **WRITE_ERRORS})
+@router.post(
+    "/clarifications/{int:clarification_id}/reply",
+    response={200: ClarificationOut, **WRITE_ERRORS},
+    auth=MAY_REVIEW_CLARIFICATIONS,
+)
 def clarification_reply(request: HttpRequest, clarification_id: ObjectId, payload: MessageIn) -> dict[str, Any]:
     """Ask a follow-up question on an answered clarification (a reviewer); it goes back to the participant."""
     return _clarification_action(request, clarification_id, "reply", payload.text)
 
 
-@router.post("/clarifications/{int:clarification_id}/close", response={200: ClarificationOut, **WRITE_ERRORS})
+@router.post(
+    "/clarifications/{int:clarification_id}/close",
+    response={200: ClarificationOut, **WRITE_ERRORS},
+    auth=MAY_REVIEW_CLARIFICATIONS,
+)
 def clarification_close(request: HttpRequest, clarification_id: ObjectId, payload: MessageIn) -> dict[str, Any]:
     """Close a clarification (a reviewer), with an optional note."""
     return _clarification_action(request, clarification_id, "close", payload.text)

@@ -600,7 +600,11 @@ def qt_catalogue_case_retire(request: HttpRequest, identifier: Identifier, paylo
     return _case_detail(request, case.identifier)
 
 
-@router.post("/qt/catalogue/cases/{identifier}/reinstate", response={200: CaseDetailOut, **WRITE_ERRORS})
+@router.post(
+    "/qt/catalogue/cases/{identifier}/reinstate",
+    response={200: CaseDetailOut, **WRITE_ERRORS},
+    auth=MAY_KEEP_CATALOGUE,
+)
 def qt_catalogue_case_reinstate(request: HttpRequest, identifier: Identifier) -> dict[str, Any]:
     """Reinstate a retired case."""
     case = keep.case_reinstate(actor=caller(request), identifier=identifier)

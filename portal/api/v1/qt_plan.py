@@ -332,7 +332,9 @@ def qt_plan_get(request: HttpRequest, application_id: ObjectId) -> dict[str, Any
     return _plan_detail(request, application_id)
 
 
-@router.put("/applications/{int:application_id}/qt/plan", response={200: QtPlanChangeOut, **WRITE_ERRORS})
+@router.put(
+    "/applications/{int:application_id}/qt/plan", response={200: QtPlanChangeOut, **WRITE_ERRORS}, auth=MAY_WORK_ON_QT
+)
 def qt_plan_update(request: HttpRequest, application_id: ObjectId, payload: PlanIn) -> dict[str, Any]:
     """Save the whole plan (fields may be empty in a draft). Changing an agreed plan returns it to draft:
     `returned_to_draft` says so. Refused while the plan is under review."""

@@ -42,6 +42,10 @@ MAY_EDIT_WORKOFF = may_call(
     on_task(WORKOFF_TASK, lambda user, task: can_take_workoff_action(user, task, WorkOffAction.EDIT)),
     refusal="Only the participant can edit a work-off item.",
 )
+MAY_CLOSE_WORKOFF = may_call(
+    on_task(WORKOFF_TASK, lambda user, task: can_take_workoff_action(user, task, WorkOffAction.CLOSE)),
+    refusal="Only the participant can close a work-off item.",
+)
 # The action is in the body: before reading it, refuse whoever takes no part in work-off items.
 MAY_ACT_ON_WORKOFF = may_call(
     on_task(WORKOFF_TASK, takes_part_in_workoff),
@@ -368,6 +372,7 @@ def workoff_item_transition(
 @router.post(
     "/applications/{int:application_id}/workoff/items/{int:item_id}/close",
     response={200: WorkOffItemDetailOut, **WRITE_ERRORS},
+    auth=MAY_CLOSE_WORKOFF,
 )
 def workoff_item_close(
     request: HttpRequest,

@@ -269,6 +269,12 @@ def refused_for(person, item, letter, *, sees_own_rows: bool):
             assert all(row["paper"] is None and row["recommendation"] is None for row in rows)
             assert bool(rows) == sees_own_rows
             return
+        if case.method.upper() == "POST" and case.path.endswith(("/issue", "/regenerate")):
+            # Gated by role before the letter is looked up: a participant is refused 403 whichever letter
+            # is named (their own, another organisation's or none), so the answer tells nothing about it.
+            assert response.status_code == 403, (case.path, response.status_code)
+            assert response.json()["code"] == "permission_denied"
+            return
         if case.method.upper() == "GET" and case.path.endswith("/v1/pab/letters") and response.status_code == 200:
             assert response.json()["count"] == 0  # the letter is still waiting for the Chair
             return

@@ -960,7 +960,7 @@ API: dict[str, Any] = {
     "pqs_item_create": {OK: P, "*": 403},  # POST
     "pqs_item_get": {"*": 404},  # GET
     "pqs_item_update": {OK: P, "*": 403},  # PUT
-    "pqs_item_delete": {"*": 404},  # DELETE
+    "pqs_item_delete": {404: P, "*": 403},  # DELETE
     "pqs_item_evidence_upload": {OK: P, "*": 403},  # POST
     "pqs_item_decide": {OK: CODE_BODIES, "*": 403},  # POST
     "pit_checklist_get": {"*": 200},  # GET
@@ -1049,9 +1049,10 @@ API: dict[str, Any] = {
     },  # GET
     "clarification_raise": {OK: (ANALYST, QSP, DIPM, REC), 403: (P, ADMIN), "*": 404},  # POST
     "clarification_get": {"*": 404},  # GET
-    "clarification_answer": {"*": 404},  # POST
-    "clarification_reply": {"*": 404},  # POST
-    "clarification_close": {"*": 404},  # POST
+    # Gated by role alone (the clarification names the application): the world holds no clarification.
+    "clarification_answer": {404: P, "*": 403},  # POST
+    "clarification_reply": {404: (ANALYST, QSP, DIPM, REC), "*": 403},  # POST
+    "clarification_close": {404: (ANALYST, QSP, DIPM, REC), "*": 403},  # POST
     "signature_get": {
         404: (
             PAB,
@@ -1152,7 +1153,7 @@ API: dict[str, Any] = {
     "workoff_item_get": {"*": 404},  # GET
     "workoff_item_edit": {OK: P, "*": 403},  # PUT
     "workoff_item_transition": {OK: (P, TA, CODE_BODIES), "*": 403},  # POST
-    "workoff_item_close": {"*": 404},  # POST
+    "workoff_item_close": {404: P, "*": 403},  # POST
     "workoff_evidence_download": {"*": 404},  # GET
     "workoff_item_list": {"*": 200},  # GET
     "pab_meeting_list": {"*": 200},  # GET
@@ -1235,8 +1236,9 @@ API: dict[str, Any] = {
     "qualification_letter_list": {"*": 200},  # GET
     "qualification_letter_get": {"*": 404},  # GET
     "qualification_letter_pdf_download": {"*": 404},  # GET
-    "qualification_letter_issue": {"*": 404},  # POST
-    "qualification_letter_regenerate": {"*": 404},  # POST
+    # Gated by role alone (the letter names the application): the world holds no letter.
+    "qualification_letter_issue": {404: CHAIR, "*": 403},  # POST
+    "qualification_letter_regenerate": {404: (SEC, CHAIR), "*": 403},  # POST
     # Not gated: who may import depends on the body (its kind, and for RTTM and results the application).
     "import_job_queue": {"*": OK},  # POST
     "import_job_status": {"*": 404},  # GET
