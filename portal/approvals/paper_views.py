@@ -249,6 +249,9 @@ def letter_pdf(request: HttpRequest, letter_id: int) -> FileResponse:
 @require_POST
 @portal_page
 def letter_issue_page(request: HttpRequest, letter_id: int) -> HttpResponse:
+    # By role before the letter is looked up: the same 403 whichever letter the address names.
+    if not paper_selectors.issues_letters(request.user):
+        raise PermissionDenied("Only the PAB Chair can issue a qualification letter.")
     try:
         letter = letters.qualification_letter_issue(actor=request.user, letter_id=letter_id)
     except (NotFound, PermissionDenied):
@@ -267,6 +270,10 @@ def letter_issue_page(request: HttpRequest, letter_id: int) -> HttpResponse:
 @require_POST
 @portal_page
 def letter_regenerate_page(request: HttpRequest, letter_id: int) -> HttpResponse:
+    if not paper_selectors.regenerates_letters(request.user):
+        raise PermissionDenied(
+            "Only the PAB Chair or the PAB secretary can have a qualification letter generated again."
+        )
     try:
         letter = letters.qualification_letter_regenerate(actor=request.user, letter_id=letter_id)
     except (NotFound, PermissionDenied):

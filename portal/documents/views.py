@@ -573,6 +573,13 @@ def clarification_detail(request: HttpRequest, application_id: int, kind: str, c
 def clarification_act(
     request: HttpRequest, application_id: int, kind: str, clarification_id: int, action: str
 ) -> HttpResponse:
+    # Who may answer (the participant) or reply and close (a reviewer of this QAD) is asked before the
+    # clarification is looked up; the service asks again about its question.
+    qad = _qad_page(request, application_id, kind)
+    if action == ClarificationAction.ANSWER and not qad.is_participant:
+        raise DjangoPermissionDenied("Only members of the applying organisation answer its clarifications.")
+    if action in {ClarificationAction.REPLY, ClarificationAction.CLOSE} and not qad.is_reviewer:
+        raise DjangoPermissionDenied("Only the reviewers of this QAD reply to and close its clarifications.")
     clarification = selectors.clarification_get(user=request.user, clarification_id=clarification_id)
     if clarification.submission.application_id != application_id or clarification.submission.kind != kind:
         raise Http404("No clarification was found with that reference.")

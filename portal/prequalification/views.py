@@ -43,11 +43,16 @@ def _to_overview(application_id: int) -> HttpResponse:
     return redirect("prequalification:pqs", application_id=application_id)
 
 
+def _refuse_non_editor(request: HttpRequest, detail: PqsDetail) -> None:
+    """403 for someone who may never edit this PQS: asked before any item the address names is looked up."""
+    if not may_edit_role(request.user, detail.task):
+        raise DjangoPermissionDenied("Only a member of the applying organisation can change its PQS.")
+
+
 def _require_editor(request: HttpRequest, detail: PqsDetail) -> HttpResponse | None:
     """For the editing pages: 403 for someone who may never edit this PQS; back to the PQS, with the
     reason, while its state does not allow changes."""
-    if not may_edit_role(request.user, detail.task):
-        raise DjangoPermissionDenied("Only a member of the applying organisation can change its PQS.")
+    _refuse_non_editor(request, detail)
     if not detail.can_edit:
         messages.info(request, _not_editable_reason(detail))
         return _to_overview(detail.application.pk)
@@ -221,6 +226,7 @@ def item_edit(request: HttpRequest, application_id: int, item_id: int) -> HttpRe
 
 def _item_page(request: HttpRequest, application_id: int, *, item_id: int | None) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
+    _refuse_non_editor(request, detail)
     item = (
         selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
         if item_id is not None
@@ -274,6 +280,7 @@ def _item_page(request: HttpRequest, application_id: int, *, item_id: int | None
 @portal_page
 def item_remove(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
+    _refuse_non_editor(request, detail)
     item = selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
     if (leave := _require_editor(request, detail)) is not None:
         return leave
@@ -300,9 +307,9 @@ def item_remove(request: HttpRequest, application_id: int, item_id: int) -> Http
 @portal_page
 def item_decide(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
     detail = selectors.pqs_detail(user=request.user, application_id=application_id)
-    item = selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
     if not may_decide_role(request.user, detail.task):
         raise DjangoPermissionDenied("Only the Code Bodies can decide on proposal items.")
+    item = selectors.reliance_item_get(user=request.user, application_id=application_id, item_id=item_id)
     if not detail.can_decide:
         messages.info(request, "Proposal items can be decided on only while the PQS is submitted for review.")
         return _to_overview(application_id)

@@ -18,9 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.audit.permissions import can_see_request_origin
 from portal.core.errors import ApplicationError, NotFound, PermissionDenied
 from portal.core.pages import PageErrors, portal_page, safe_download_name
+from portal.qualification.selectors import task_get
 from portal.qualification.services import MAX_ATTACHMENTS
 from portal.workoff import selectors, services
 from portal.workoff.forms import CloseForm, CommentForm, ItemEditForm, ItemFilterForm, ItemProposeForm
+from portal.workoff.permissions import WORKOFF_TASK, can_take_workoff_action
 from portal.workoff.selectors import ItemDetail, WorkOffPlan
 from portal.workoff.workflow import COMMENT_ACTIONS, WorkOffAction, WorkOffParty
 
@@ -116,9 +118,18 @@ def _edit_page(
     )
 
 
+def _refuse_unless_party(request: HttpRequest, application_id: int, action: str) -> None:
+    """403 for whoever holds no party that may take `action` on this application's work-off items, before
+    the item the address names is looked up (404 first when the application is out of sight)."""
+    task = task_get(user=request.user, application_id=application_id, task_code=WORKOFF_TASK)
+    if not can_take_workoff_action(request.user, task, action):
+        raise PermissionDenied("You do not take the part in work-off items that may do this.")
+
+
 @require_http_methods(["GET", "POST"])
 @portal_page
 def item_edit_page(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
+    _refuse_unless_party(request, application_id, WorkOffAction.EDIT)
     detail = selectors.workoff_item_get(user=request.user, application_id=application_id, item_id=item_id)
     item = detail.item
     if request.method != "POST":
@@ -195,6 +206,7 @@ def item_detail_page(request: HttpRequest, application_id: int, item_id: int) ->
 def item_action_page(request: HttpRequest, application_id: int, item_id: int, action: str) -> HttpResponse:
     if action not in {a.value for a in COMMENT_ACTIONS}:
         raise NotFound("There is no such action on a work-off item.")
+    _refuse_unless_party(request, application_id, action)
     form = CommentForm(request.POST)
     text = request.POST.get("comment", "")
     targets = {"comment": f"comment-{action}"}
@@ -231,6 +243,7 @@ def _done_message(action: WorkOffAction, reference: str) -> str:
 @require_POST
 @portal_page
 def item_close_page(request: HttpRequest, application_id: int, item_id: int) -> HttpResponse:
+    _refuse_unless_party(request, application_id, WorkOffAction.CLOSE)
     form = CloseForm(request.POST)
     text = request.POST.get("note", "")
     targets = {"note": "close-note", "files": "close-files"}
