@@ -1070,6 +1070,7 @@ API: dict[str, Any] = {
         ),
         "*": 200,
     },  # GET
+    # Everyone who may read the QAD may check its signature again (no body).
     "signature_verify": {
         404: (
             PAB,
