@@ -54,6 +54,13 @@ class CallerGate:
             raise PermissionDenied(self.refusal)
 
 
+def _admitted(gate: CallerGate | None, request: HttpRequest, user: Any) -> Any:
+    """The authenticated caller, once the operation's gate (if it has one) admits them."""
+    if user and gate is not None:
+        gate.admit(request, user)
+    return user
+
+
 class MfaEnrolmentRequired(MfaRequired):
     code = "mfa_enrolment_required"
 
@@ -64,10 +71,7 @@ class BearerTokenAuth(HttpBearer):
         self.gate = gate
 
     def __call__(self, request: HttpRequest) -> Any:
-        user = super().__call__(request)
-        if user and self.gate is not None:
-            self.gate.admit(request, user)
-        return user
+        return _admitted(self.gate, request, super().__call__(request))
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = api_token_authenticate(secret=token.strip())
@@ -95,10 +99,7 @@ class SessionAuth(APIKeyCookie):
         self.gate = gate
 
     def __call__(self, request: HttpRequest) -> Any:
-        user = super().__call__(request)
-        if user and self.gate is not None:
-            self.gate.admit(request, user)
-        return user
+        return _admitted(self.gate, request, super().__call__(request))
 
     def _get_key(self, request: HttpRequest) -> str | None:
         return request.COOKIES.get(self.param_name)
